@@ -1,0 +1,3 @@
+namespace EventShop.Contracts.Accounts;
+
+public sealed record CustomerDebited(Guid OrderId, string CustomerId, decimal Amount);

@@ -1,0 +1,3 @@
+namespace EventShop.Contracts.Accounts;
+
+public sealed record CustomerRefunded(Guid OrderId, string CustomerId, decimal Amount);

@@ -1,0 +1,3 @@
+namespace EventShop.Contracts.Accounts;
+
+public sealed record MerchantCreditRejected(Guid OrderId, string MerchantId, string Reason);

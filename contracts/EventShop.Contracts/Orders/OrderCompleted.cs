@@ -1,0 +1,3 @@
+namespace EventShop.Contracts.Orders;
+
+public sealed record OrderCompleted(Guid OrderId, long PointsAccrued, DateTimeOffset CompletedAt);

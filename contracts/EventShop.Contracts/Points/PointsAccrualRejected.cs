@@ -1,0 +1,3 @@
+namespace EventShop.Contracts.Points;
+
+public sealed record PointsAccrualRejected(Guid OrderId, string CustomerId, string Reason);

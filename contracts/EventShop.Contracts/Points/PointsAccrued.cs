@@ -1,0 +1,3 @@
+namespace EventShop.Contracts.Points;
+
+public sealed record PointsAccrued(Guid OrderId, string CustomerId, long Points);

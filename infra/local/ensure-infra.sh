@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Makes sure RabbitMQ (with the management UI) and PostgreSQL are installed, running and set up for EventShop:
+# user/vhost on the broker, role and one database per service. Safe to run any number of times.
+# Prints "started" lines for what it had to start, so the caller can stop only those.
+set -euo pipefail
+
+RABBIT_USER=${EVENTSHOP_RABBIT_USER:-eventshop}
+RABBIT_PASS=${EVENTSHOP_RABBIT_PASS:-eventshop}
+RABBIT_VHOST=${EVENTSHOP_RABBIT_VHOST:-eventshop}
+PG_USER=${EVENTSHOP_PG_USER:-eventshop}
+PG_PASS=${EVENTSHOP_PG_PASS:-eventshop}
+DATABASES=(eventshop_orders eventshop_accounts eventshop_points eventshop_sagas)
+STATE_DIR=${EVENTSHOP_STATE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/.run}
+mkdir -p "$STATE_DIR"
+
+log() { echo "[infra] $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_missing() {
+  local missing=()
+  command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from the distribution's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+start_postgres() {
+  if ! pg_lsclusters -h 2>/dev/null | awk '{print $4}' | grep -q online; then
+    log "starting PostgreSQL"
+    as_root service postgresql start >/dev/null
+    echo "started postgresql" >> "$STATE_DIR/started-infra"
+  fi
+  for _ in $(seq 1 30); do
+    as_root su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  as_root su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname='$PG_USER'\"" | grep -q 1 \
+    || as_root su postgres -c "psql -qc \"create role $PG_USER login createdb password '$PG_PASS'\""
+  for db in "${DATABASES[@]}"; do
+    as_root su postgres -c "psql -qtAc \"select 1 from pg_database where datname='$db'\"" | grep -q 1 \
+      || as_root su postgres -c "psql -qc 'create database $db owner $PG_USER'"
+  done
+  # Many connections per service (pools) plus the tests' own databases.
+  if [ "$(as_root su postgres -c "psql -qtAc 'show max_connections'")" -lt 400 ]; then
+    log "raising max_connections to 400 (restart)"
+    as_root su postgres -c "psql -qc 'alter system set max_connections = 400'" >/dev/null
+    as_root service postgresql restart >/dev/null
+  fi
+}
+
+start_rabbitmq() {
+  if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+    log "starting RabbitMQ"
+    as_root service rabbitmq-server start >/dev/null
+    echo "started rabbitmq-server" >> "$STATE_DIR/started-infra"
+  fi
+  as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null
+  as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+  as_root rabbitmqctl -q list_users | awk '{print $1}' | grep -qx "$RABBIT_USER" \
+    || as_root rabbitmqctl -q add_user "$RABBIT_USER" "$RABBIT_PASS" >/dev/null
+  as_root rabbitmqctl -q set_user_tags "$RABBIT_USER" administrator >/dev/null
+  as_root rabbitmqctl -q list_vhosts | grep -qx "$RABBIT_VHOST" || as_root rabbitmqctl -q add_vhost "$RABBIT_VHOST" >/dev/null
+  as_root rabbitmqctl -q set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" ".*" ".*" ".*" >/dev/null
+  for _ in $(seq 1 30); do
+    curl -fsS -u "$RABBIT_USER:$RABBIT_PASS" http://localhost:15672/api/overview >/dev/null 2>&1 && break
+    sleep 1
+  done
+}
+
+install_missing
+start_postgres
+start_rabbitmq
+log "RabbitMQ and PostgreSQL are ready"

@@ -1,0 +1,75 @@
+using EventShop.Sagas.Infrastructure;
+using EventShop.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.Sagas.Apis;
+
+public sealed record SagaTransitionResponse(DateTimeOffset At, string Event, string FromState, string ToState, string? Detail);
+
+public sealed record SagaResponse(
+    Guid OrderId, string State, string CustomerId, string MerchantId, decimal Total, string? FailureReason,
+    DateTimeOffset? StepDeadline, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, SagaTransitionResponse[]? History);
+
+public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, int> Counts, int Stuck);
+
+public static class SagasApi
+{
+    static readonly string[] TerminalStates = ["Completed", "Cancelled"];
+
+    public static IEndpointRouteBuilder MapSagasApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/sagas").WithTags("Sagas").RequireAuthorization(Policies.Operator);
+        api.MapGet("/{orderId:guid}", GetSaga);
+        api.MapGet("/", ListSagas);
+        return app;
+    }
+
+    static async Task<Results<Ok<SagaResponse>, NotFound>> GetSaga(Guid orderId, SagasDbContext db, CancellationToken cancellationToken)
+    {
+        var saga = await db.OrderStates.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == orderId, cancellationToken);
+        if (saga is null)
+            return TypedResults.NotFound();
+
+        var history = await db.Transitions.AsNoTracking().Where(x => x.OrderId == orderId).OrderBy(x => x.Id)
+            .Select(x => new SagaTransitionResponse(x.At, x.Event, x.FromState, x.ToState, x.Detail))
+            .ToArrayAsync(cancellationToken);
+
+        return TypedResults.Ok(new SagaResponse(saga.CorrelationId, saga.CurrentState, saga.CustomerId, saga.MerchantId, saga.Total,
+            saga.FailureReason, saga.StepDeadline, saga.CreatedAt, saga.UpdatedAt, history));
+    }
+
+    /// <summary>
+    /// What operators ask: how many sagas per state, which ones, and which are stuck (not ended and unchanged for
+    /// <c>stuckAfterSeconds</c>, default 60).
+    /// </summary>
+    static async Task<Results<Ok<SagaListResponse>, ValidationProblem>> ListSagas(
+        string? state, int? limit, bool? stuck, int? stuckAfterSeconds, SagasDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validation = new Validation()
+            .Require(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000")
+            .Require(stuckAfterSeconds is null or >= 1, "stuckAfterSeconds", "must be at least 1");
+        if (!validation.IsValid)
+            return validation.ToProblem();
+
+        var stuckBefore = clock.GetUtcNow() - TimeSpan.FromSeconds(stuckAfterSeconds ?? 60);
+        var query = db.OrderStates.AsNoTracking();
+        if (!string.IsNullOrEmpty(state))
+            query = query.Where(x => x.CurrentState == state);
+        if (stuck == true)
+            query = query.Where(x => !TerminalStates.Contains(x.CurrentState) && x.UpdatedAt < stuckBefore);
+
+        var items = await query.OrderByDescending(x => x.UpdatedAt).Take(limit ?? 50)
+            .Select(x => new SagaResponse(x.CorrelationId, x.CurrentState, x.CustomerId, x.MerchantId, x.Total, x.FailureReason,
+                x.StepDeadline, x.CreatedAt, x.UpdatedAt, null))
+            .ToArrayAsync(cancellationToken);
+
+        var counts = await db.OrderStates.AsNoTracking().GroupBy(x => x.CurrentState)
+            .Select(g => new { State = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(x => x.State, x => x.Count, cancellationToken);
+        var stuckCount = await db.OrderStates.AsNoTracking()
+            .CountAsync(x => !TerminalStates.Contains(x.CurrentState) && x.UpdatedAt < stuckBefore, cancellationToken);
+
+        return TypedResults.Ok(new SagaListResponse(items, counts, stuckCount));
+    }
+}

@@ -1,0 +1,19 @@
+using EventShop.Messaging;
+using EventShop.Sagas.OrderPlacement;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.Sagas.Infrastructure;
+
+public sealed class SagasDbContext(DbContextOptions<SagasDbContext> options) : DbContext(options)
+{
+    public DbSet<OrderState> OrderStates => Set<OrderState>();
+    public DbSet<OrderSagaTransition> Transitions => Set<OrderSagaTransition>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema("sagas");
+        modelBuilder.ApplyConfiguration(new OrderStateMap());
+        modelBuilder.ApplyConfiguration(new OrderSagaTransitionMap());
+        modelBuilder.AddTransactionalMessaging();
+    }
+}

@@ -1,0 +1,185 @@
+using EventShop.Contracts.Accounts;
+using EventShop.Contracts.Orders;
+using EventShop.Contracts.Points;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace EventShop.Sagas.OrderPlacement;
+
+/// <summary>
+/// Places an order: debit the customer, credit the merchant, accrue points, complete. A rejected or timed-out step is
+/// compensated in reverse order (reverse points, reverse the credit, refund), each compensation written next to the step it
+/// undoes. Compensations cannot be rejected (ADR 0004); one that gets no reply is sent again when its own timeout fires.
+/// </summary>
+public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
+{
+    readonly TimeSpan _stepTimeout;
+    readonly TimeProvider _clock;
+
+    public OrderStateMachine(IOptions<OrderPlacementOptions> options, TimeProvider clock)
+    {
+        _stepTimeout = options.Value.StepTimeout;
+        _clock = clock;
+
+        Event(() => OrderSubmitted, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => CustomerDebited, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => CustomerDebitRejected, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => MerchantCredited, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => MerchantCreditRejected, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => PointsAccrued, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => PointsAccrualRejected, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => PointsAccrualReversed, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => MerchantCreditReversed, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => CustomerRefunded, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => StepTimedOut, e =>
+        {
+            e.CorrelateById(m => m.Message.OrderId);
+            e.OnMissingInstance(m => m.Discard());
+        });
+
+        InstanceState(x => x.CurrentState);
+
+        Initially(
+            When(OrderSubmitted)
+                .Then(context =>
+                {
+                    var order = context.Message;
+                    context.Saga.CustomerId = order.CustomerId;
+                    context.Saga.MerchantId = order.MerchantId;
+                    context.Saga.Total = order.Total;
+                    context.Saga.Points = (long)decimal.Floor(order.Total);
+                    context.Saga.CreatedAt = _clock.GetUtcNow();
+                })
+                .Then(StartStep)
+                .Publish(context => new DebitCustomer(context.Saga.CorrelationId, context.Saga.CustomerId, context.Saga.Total))
+                .TransitionTo(Debiting));
+
+        During(Debiting,
+            When(CustomerDebited)
+                .Then(StartStep)
+                .Publish(context => new CreditMerchant(context.Saga.CorrelationId, context.Saga.MerchantId, context.Saga.Total))
+                .TransitionTo(Crediting),
+            // Nothing was taken: nothing to undo.
+            When(CustomerDebitRejected)
+                .Then(context => Fail(context.Saga, $"Customer debit rejected: {context.Message.Reason}"))
+                .Then(EndSaga)
+                .Publish(context => CancellationOf(context.Saga))
+                .TransitionTo(Cancelled),
+            // The debit may still happen late: the refund returns it, or voids it if it has not arrived yet.
+            When(StepTimedOut, IsCurrentStep)
+                .Then(context => Fail(context.Saga, "Customer debit timed out"))
+                .Then(StartStep)
+                .Publish(context => Refund(context.Saga))
+                .TransitionTo(Refunding));
+
+        During(Crediting,
+            When(MerchantCredited)
+                .Then(StartStep)
+                .Publish(context => new AccruePoints(context.Saga.CorrelationId, context.Saga.CustomerId, context.Saga.Points))
+                .TransitionTo(Accruing),
+            When(MerchantCreditRejected)
+                .Then(context => Fail(context.Saga, $"Merchant credit rejected: {context.Message.Reason}"))
+                .Then(StartStep)
+                .Publish(context => Refund(context.Saga))
+                .TransitionTo(Refunding),
+            When(StepTimedOut, IsCurrentStep)
+                .Then(context => Fail(context.Saga, "Merchant credit timed out"))
+                .Then(StartStep)
+                .Publish(context => ReverseCredit(context.Saga))
+                .TransitionTo(ReversingCredit));
+
+        During(Accruing,
+            When(PointsAccrued)
+                .Then(EndSaga)
+                .Publish(context => new OrderCompleted(context.Saga.CorrelationId, context.Saga.Points, _clock.GetUtcNow()))
+                .TransitionTo(Completed),
+            When(PointsAccrualRejected)
+                .Then(context => Fail(context.Saga, $"Points accrual rejected: {context.Message.Reason}"))
+                .Then(StartStep)
+                .Publish(context => ReverseCredit(context.Saga))
+                .TransitionTo(ReversingCredit),
+            When(StepTimedOut, IsCurrentStep)
+                .Then(context => Fail(context.Saga, "Points accrual timed out"))
+                .Then(StartStep)
+                .Publish(context => ReversePoints(context.Saga))
+                .TransitionTo(ReversingPoints));
+
+        During(ReversingPoints,
+            When(PointsAccrualReversed)
+                .Then(StartStep)
+                .Publish(context => ReverseCredit(context.Saga))
+                .TransitionTo(ReversingCredit),
+            When(StepTimedOut, IsCurrentStep)
+                .Then(StartStep)
+                .Publish(context => ReversePoints(context.Saga)));
+
+        During(ReversingCredit,
+            When(MerchantCreditReversed)
+                .Then(StartStep)
+                .Publish(context => Refund(context.Saga))
+                .TransitionTo(Refunding),
+            When(StepTimedOut, IsCurrentStep)
+                .Then(StartStep)
+                .Publish(context => ReverseCredit(context.Saga)));
+
+        During(Refunding,
+            When(CustomerRefunded)
+                .Then(EndSaga)
+                .Publish(context => CancellationOf(context.Saga))
+                .TransitionTo(Cancelled),
+            When(StepTimedOut, IsCurrentStep)
+                .Then(StartStep)
+                .Publish(context => Refund(context.Saga)));
+
+        // Duplicates, late replies after a timeout, and anything for a finished saga: acknowledged, no effect.
+        OnUnhandledEvent(context => context.Ignore());
+
+        this.ConnectStateObserver(new TransitionHistoryObserver(_clock));
+    }
+
+    public State Debiting { get; private set; } = null!;
+    public State Crediting { get; private set; } = null!;
+    public State Accruing { get; private set; } = null!;
+    public State Completed { get; private set; } = null!;
+    public State ReversingPoints { get; private set; } = null!;
+    public State ReversingCredit { get; private set; } = null!;
+    public State Refunding { get; private set; } = null!;
+    public State Cancelled { get; private set; } = null!;
+
+    public Event<OrderSubmitted> OrderSubmitted { get; private set; } = null!;
+    public Event<CustomerDebited> CustomerDebited { get; private set; } = null!;
+    public Event<CustomerDebitRejected> CustomerDebitRejected { get; private set; } = null!;
+    public Event<MerchantCredited> MerchantCredited { get; private set; } = null!;
+    public Event<MerchantCreditRejected> MerchantCreditRejected { get; private set; } = null!;
+    public Event<PointsAccrued> PointsAccrued { get; private set; } = null!;
+    public Event<PointsAccrualRejected> PointsAccrualRejected { get; private set; } = null!;
+    public Event<PointsAccrualReversed> PointsAccrualReversed { get; private set; } = null!;
+    public Event<MerchantCreditReversed> MerchantCreditReversed { get; private set; } = null!;
+    public Event<CustomerRefunded> CustomerRefunded { get; private set; } = null!;
+    public Event<OrderStepTimedOut> StepTimedOut { get; private set; } = null!;
+
+    void StartStep(BehaviorContext<OrderState> context)
+    {
+        context.Saga.StepToken = NewId.NextGuid();
+        context.Saga.StepDeadline = _clock.GetUtcNow() + _stepTimeout;
+        context.Saga.UpdatedAt = _clock.GetUtcNow();
+    }
+
+    void EndSaga(BehaviorContext<OrderState> context)
+    {
+        context.Saga.StepDeadline = null;
+        context.Saga.UpdatedAt = _clock.GetUtcNow();
+    }
+
+    static bool IsCurrentStep(BehaviorContext<OrderState, OrderStepTimedOut> context) => context.Message.StepToken == context.Saga.StepToken;
+
+    static void Fail(OrderState saga, string reason) => saga.FailureReason ??= reason;
+
+    OrderCancelled CancellationOf(OrderState saga) => new(saga.CorrelationId, saga.FailureReason ?? "Cancelled", _clock.GetUtcNow());
+
+    static RefundCustomer Refund(OrderState saga) => new(saga.CorrelationId, saga.CustomerId);
+
+    static ReverseMerchantCredit ReverseCredit(OrderState saga) => new(saga.CorrelationId, saga.MerchantId);
+
+    static ReversePointsAccrual ReversePoints(OrderState saga) => new(saga.CorrelationId, saga.CustomerId);
+}

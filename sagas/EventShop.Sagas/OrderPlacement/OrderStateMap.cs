@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace EventShop.Sagas.OrderPlacement;
+
+sealed class OrderStateMap : IEntityTypeConfiguration<OrderState>
+{
+    public void Configure(EntityTypeBuilder<OrderState> saga)
+    {
+        saga.ToTable("order_states");
+        saga.HasKey(x => x.CorrelationId);
+        saga.Property(x => x.CorrelationId).ValueGeneratedNever();
+        saga.Property(x => x.CurrentState).HasMaxLength(64);
+        saga.Property(x => x.CustomerId).HasMaxLength(100);
+        saga.Property(x => x.MerchantId).HasMaxLength(100);
+        saga.Property(x => x.Total).HasPrecision(18, 2);
+        saga.Property(x => x.FailureReason).HasMaxLength(200);
+        saga.HasIndex(x => x.CurrentState);
+        saga.HasIndex(x => x.StepDeadline).HasFilter("\"StepDeadline\" IS NOT NULL");
+    }
+}
+
+sealed class OrderSagaTransitionMap : IEntityTypeConfiguration<OrderSagaTransition>
+{
+    public void Configure(EntityTypeBuilder<OrderSagaTransition> transition)
+    {
+        transition.ToTable("order_saga_transitions");
+        transition.HasKey(x => x.Id);
+        transition.Property(x => x.Id).UseIdentityAlwaysColumn();
+        transition.Property(x => x.Event).HasMaxLength(64);
+        transition.Property(x => x.FromState).HasMaxLength(64);
+        transition.Property(x => x.ToState).HasMaxLength(64);
+        transition.Property(x => x.Detail).HasMaxLength(200);
+        transition.HasIndex(x => x.OrderId);
+    }
+}

@@ -1,0 +1,18 @@
+using EventShop.Sagas.Apis;
+using EventShop.Sagas.Extensions;
+using EventShop.Sagas.Infrastructure;
+using EventShop.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddSagasServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapSagasApi();
+
+await app.MigrateDatabaseAsync<SagasDbContext>();
+await app.RunAsync();

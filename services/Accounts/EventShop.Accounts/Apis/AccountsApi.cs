@@ -1,0 +1,96 @@
+using EventShop.Accounts.Domain;
+using EventShop.Accounts.Infrastructure;
+using EventShop.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using System.Security.Claims;
+
+namespace EventShop.Accounts.Apis;
+
+public sealed record OpenAccountRequest(string? AccountId, string? Kind, decimal? Balance);
+
+public sealed record AccountResponse(string AccountId, string Kind, decimal Balance, string Status)
+{
+    public static AccountResponse From(Account account) =>
+        new(account.AccountId, account.Kind.ToString().ToLowerInvariant(), account.Balance, account.Status.ToString().ToLowerInvariant());
+}
+
+public sealed record LedgerEntryResponse(Guid OrderId, string Type, decimal Amount, DateTimeOffset CreatedAt);
+
+public static class AccountsApi
+{
+    public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/accounts").WithTags("Accounts").RequireAuthorization(Policies.CustomerOrOperator);
+
+        api.MapPost("/", OpenAccount).RequireAuthorization(Policies.Operator);
+        api.MapGet("/{accountId}", GetAccount);
+        api.MapGet("/{accountId}/ledger", GetLedger);
+        api.MapPost("/{accountId}/freeze", (string accountId, AccountsDbContext db, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(accountId, AccountStatus.Frozen, db, clock, ct)).RequireAuthorization(Policies.Operator);
+        api.MapPost("/{accountId}/unfreeze", (string accountId, AccountsDbContext db, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(accountId, AccountStatus.Active, db, clock, ct)).RequireAuthorization(Policies.Operator);
+        return app;
+    }
+
+    static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> OpenAccount(
+        OpenAccountRequest request, AccountsDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var kind = request.Kind switch { "customer" => AccountKind.Customer, "merchant" => AccountKind.Merchant, _ => (AccountKind?)null };
+        var validation = new Validation()
+            .Identifier(request.AccountId, "accountId")
+            .Require(kind is not null, "kind", "must be 'customer' or 'merchant'")
+            .Require(request.Balance is not null, "balance", "is required");
+        if (request.Balance is { } balance)
+            validation.Money(balance, "balance", allowZero: true);
+        if (!validation.IsValid)
+            return validation.ToProblem();
+
+        var account = Account.Open(request.AccountId!, kind!.Value, request.Balance!.Value, clock.GetUtcNow());
+        db.Accounts.Add(account);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Account already exists",
+                detail: $"An account with id '{request.AccountId}' already exists.");
+        }
+
+        return TypedResults.Created($"/api/accounts/{account.AccountId}", AccountResponse.From(account));
+    }
+
+    static async Task<Results<Ok<AccountResponse>, NotFound, ForbidHttpResult>> GetAccount(
+        string accountId, ClaimsPrincipal user, AccountsDbContext db, CancellationToken cancellationToken)
+    {
+        if (!user.MayAccess(accountId))
+            return TypedResults.Forbid();
+        var account = await db.Accounts.AsNoTracking().SingleOrDefaultAsync(x => x.AccountId == accountId, cancellationToken);
+        return account is null ? TypedResults.NotFound() : TypedResults.Ok(AccountResponse.From(account));
+    }
+
+    static async Task<Results<Ok<LedgerEntryResponse[]>, ForbidHttpResult>> GetLedger(
+        string accountId, ClaimsPrincipal user, AccountsDbContext db, CancellationToken cancellationToken)
+    {
+        if (!user.MayAccess(accountId))
+            return TypedResults.Forbid();
+        var entries = await db.Ledger.AsNoTracking().Where(x => x.AccountId == accountId).OrderBy(x => x.Id)
+            .Select(x => new LedgerEntryResponse(x.OrderId, x.Type.ToString(), x.Amount, x.CreatedAt))
+            .ToArrayAsync(cancellationToken);
+        return TypedResults.Ok(entries);
+    }
+
+    static async Task<Results<Ok<AccountResponse>, NotFound>> SetStatus(
+        string accountId, AccountStatus status, AccountsDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var account = await db.Accounts.SingleOrDefaultAsync(x => x.AccountId == accountId, cancellationToken);
+        if (account is null)
+            return TypedResults.NotFound();
+        account.Status = status;
+        account.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(AccountResponse.From(account));
+    }
+}

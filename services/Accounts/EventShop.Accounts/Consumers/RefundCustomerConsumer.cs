@@ -1,0 +1,18 @@
+using EventShop.Accounts.Domain;
+using EventShop.Accounts.Infrastructure;
+using EventShop.Contracts.Accounts;
+using MassTransit;
+
+namespace EventShop.Accounts.Consumers;
+
+public sealed class RefundCustomerConsumer(AccountsDbContext db, TimeProvider clock) : IConsumer<RefundCustomer>
+{
+    public async Task Consume(ConsumeContext<RefundCustomer> context)
+    {
+        var command = context.Message;
+        var refunded = await Compensation.ReverseAsync(db, command.CustomerId, command.OrderId,
+            LedgerEntryType.Debit, LedgerEntryType.Refund, LedgerEntryType.DebitVoided, clock.GetUtcNow(), context.CancellationToken);
+
+        await context.Publish(new CustomerRefunded(command.OrderId, command.CustomerId, refunded));
+    }
+}

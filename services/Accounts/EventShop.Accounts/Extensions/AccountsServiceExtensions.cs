@@ -1,0 +1,26 @@
+using EventShop.Accounts.Consumers;
+using EventShop.Accounts.Infrastructure;
+using EventShop.Messaging;
+using EventShop.ServiceDefaults;
+
+namespace EventShop.Accounts.Extensions;
+
+public static class AccountsServiceExtensions
+{
+    public static IHostApplicationBuilder AddAccountsServices(this IHostApplicationBuilder builder)
+    {
+        builder.UseStrictJson();
+        builder.AddEventShopAuthentication();
+        builder.Services.AddOpenApi();
+        builder.AddServiceDatabase<AccountsDbContext>("Accounts");
+        builder.Services.AddTransactionalMessaging<AccountsDbContext>(builder.Configuration);
+        builder.AddEventShopBus(bus =>
+        {
+            bus.AddConsumer<DebitCustomerConsumer>();
+            bus.AddConsumer<CreditMerchantConsumer>();
+            bus.AddConsumer<RefundCustomerConsumer>();
+            bus.AddConsumer<ReverseMerchantCreditConsumer>();
+        });
+        return builder;
+    }
+}

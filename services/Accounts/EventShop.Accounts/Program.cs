@@ -1,0 +1,18 @@
+using EventShop.Accounts.Apis;
+using EventShop.Accounts.Extensions;
+using EventShop.Accounts.Infrastructure;
+using EventShop.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddAccountsServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapAccountsApi();
+
+await app.MigrateDatabaseAsync<AccountsDbContext>();
+await app.RunAsync();

@@ -1,0 +1,218 @@
+using System.Net.ServerSentEvents;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EventShop.Contracts.Orders;
+using EventShop.Messaging.Outbox;
+using EventShop.Orders.Domain;
+using EventShop.Orders.Infrastructure;
+using EventShop.ServiceDefaults;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace EventShop.Orders.Apis;
+
+public static class OrdersApi
+{
+    const int MaxItems = 100;
+    const int MaxWaitSeconds = 60;
+
+    public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization(Policies.CustomerOrOperator);
+
+        api.MapPost("/", SubmitOrder);
+        api.MapGet("/{orderId:guid}", GetOrder);
+        api.MapGet("/{orderId:guid}/events", StreamOrderStatus);
+        api.MapGet("/", ListOrders);
+        return app;
+    }
+
+    static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> SubmitOrder(
+        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal user,
+        OrdersDbContext db, OutboxSignal outboxSignal, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<SubmitOrderRequest>(request);
+        if (problem is not null)
+            return problem;
+
+        var validation = Validate(body!, idempotencyKey, user);
+        if (!validation.IsValid)
+            return validation.ToProblem();
+
+        var scope = user.FindFirst("sub")!.Value;
+        var items = body!.Items!.Select(i => new OrderItem { Sku = i.Sku!, Quantity = i.Quantity!.Value, UnitPrice = i.UnitPrice!.Value }).ToList();
+        var requestHash = Hash(body);
+
+        return await TransientDatabaseRetry.Pipeline.ExecuteAsync(async token =>
+        {
+            var existing = await FindByIdempotencyKeyAsync(db, scope, idempotencyKey!, token);
+            if (existing is not null)
+                return Replay(existing.Value, requestHash);
+
+            var order = Order.Place(NewId.NextGuid(), body.CustomerId!, body.MerchantId!, items, scope, idempotencyKey!, requestHash, clock.GetUtcNow());
+            db.Orders.Add(order);
+            db.PublishThroughOutbox(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
+                correlationId: order.OrderId, clock: clock);
+            try
+            {
+                // One SaveChanges is one transaction: the order, its idempotency key and the OrderSubmitted event commit together.
+                await db.SaveChangesAsync(token);
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                // A concurrent request with the same key won the race; answer as it did.
+                db.ChangeTracker.Clear();
+                existing = await FindByIdempotencyKeyAsync(db, scope, idempotencyKey!, token);
+                return Replay(existing!.Value, requestHash);
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+            }
+
+            outboxSignal.Notify();
+            return Accepted(order.OrderId, OrderStatus.Pending);
+        }, cancellationToken);
+    }
+
+    static Validation Validate(SubmitOrderRequest body, string? idempotencyKey, ClaimsPrincipal user)
+    {
+        var validation = new Validation()
+            .Require(!string.IsNullOrEmpty(idempotencyKey) && idempotencyKey.Length <= 100, "Idempotency-Key", "header is required, 1 to 100 characters")
+            .Identifier(body.CustomerId, "customerId")
+            .Identifier(body.MerchantId, "merchantId")
+            .Require(body.Items is { Count: > 0 }, "items", "must contain at least one item")
+            .Require(body.Items is null || body.Items.Count <= MaxItems, "items", $"must contain at most {MaxItems} items");
+
+        if (user.IsInRole(Roles.Customer) && !user.IsInRole(Roles.Operator) && body.CustomerId is not null)
+            validation.Require(user.FindFirst("sub")?.Value == body.CustomerId, "customerId", "must be the authenticated customer");
+
+        for (var i = 0; body.Items is not null && i < body.Items.Count; i++)
+        {
+            var item = body.Items[i];
+            var field = $"items[{i}]";
+            if (item is null)
+            {
+                validation.Require(false, field, "must be an object");
+                continue;
+            }
+
+            validation.Require(!string.IsNullOrWhiteSpace(item.Sku) && item.Sku.Length <= 64, $"{field}.sku", "is required, at most 64 characters")
+                .Require(item.Quantity is >= 1 and <= 10_000, $"{field}.quantity", "must be between 1 and 10000")
+                .Require(item.UnitPrice is not null, $"{field}.unitPrice", "is required");
+            if (item.UnitPrice is { } price)
+                validation.Money(price, $"{field}.unitPrice", allowZero: false);
+        }
+
+        return validation;
+    }
+
+    static async Task<(Guid OrderId, OrderStatus Status, string RequestHash)?> FindByIdempotencyKeyAsync(
+        OrdersDbContext db, string scope, string key, CancellationToken cancellationToken)
+    {
+        var found = await db.Orders.AsNoTracking()
+            .Where(x => x.IdempotencyScope == scope && x.IdempotencyKey == key)
+            .Select(x => new { x.OrderId, x.Status, x.RequestHash })
+            .SingleOrDefaultAsync(cancellationToken);
+        return found is null ? null : (found.OrderId, found.Status, found.RequestHash);
+    }
+
+    static Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult> Replay(
+        (Guid OrderId, OrderStatus Status, string RequestHash) existing, string requestHash) =>
+        existing.RequestHash == requestHash
+            ? Accepted(existing.OrderId, existing.Status)
+            : TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
+                detail: "This Idempotency-Key was already used for a different request body.");
+
+    static Accepted<OrderAccepted> Accepted(Guid orderId, OrderStatus status) =>
+        TypedResults.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId, status.ToString()));
+
+    static string Hash(SubmitOrderRequest body) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(body))));
+
+    /// <summary>With <c>waitForCompletion=N</c> the request is held (up to N seconds) until the order ends: no client polling.</summary>
+    static async Task<Results<Ok<OrderResponse>, NotFound>> GetOrder(
+        Guid orderId, int? waitForCompletion, ClaimsPrincipal user, OrdersDbContext db, OrderStatusNotifier notifier,
+        TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromSeconds(Math.Clamp(waitForCompletion ?? 0, 0, MaxWaitSeconds));
+        var deadline = clock.GetUtcNow() + wait;
+        while (true)
+        {
+            var changed = notifier.WaitForChangeAsync(orderId);
+            var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(x => x.OrderId == orderId, cancellationToken);
+            if (order is null || !user.MayAccess(order.CustomerId))
+                return TypedResults.NotFound();
+
+            var remaining = deadline - clock.GetUtcNow();
+            if (order.Status != OrderStatus.Pending || remaining <= TimeSpan.Zero)
+                return TypedResults.Ok(OrderResponse.From(order));
+
+            // Another replica may have applied the change: re-read at least every second.
+            await WaitAsync(changed, remaining < TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1), cancellationToken);
+        }
+    }
+
+    /// <summary>Server-sent events: the current status at once, then every change, ending with the terminal status.</summary>
+    static async Task<Results<ServerSentEventsResult<OrderResponse>, NotFound>> StreamOrderStatus(
+        Guid orderId, ClaimsPrincipal user, OrdersDbContext db, OrderStatusNotifier notifier, CancellationToken cancellationToken)
+    {
+        var first = await db.Orders.AsNoTracking().SingleOrDefaultAsync(x => x.OrderId == orderId, cancellationToken);
+        if (first is null || !user.MayAccess(first.CustomerId))
+            return TypedResults.NotFound();
+
+        async IAsyncEnumerable<SseItem<OrderResponse>> Changes([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token = default)
+        {
+            var order = first;
+            yield return new SseItem<OrderResponse>(OrderResponse.From(order), "status");
+            while (order.Status == OrderStatus.Pending && !token.IsCancellationRequested)
+            {
+                var changed = notifier.WaitForChangeAsync(orderId);
+                var next = await db.Orders.AsNoTracking().SingleAsync(x => x.OrderId == orderId, token);
+                if (next.Status != order.Status)
+                {
+                    order = next;
+                    yield return new SseItem<OrderResponse>(OrderResponse.From(order), "status");
+                    continue;
+                }
+
+                await WaitAsync(changed, TimeSpan.FromSeconds(1), token);
+            }
+        }
+
+        return TypedResults.ServerSentEvents(Changes(cancellationToken));
+    }
+
+    static async Task<Results<Ok<OrderResponse[]>, ValidationProblem, ForbidHttpResult>> ListOrders(
+        string? customerId, int? limit, ClaimsPrincipal user, OrdersDbContext db, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Require(limit is null or (>= 1 and <= 500), "limit", "must be between 1 and 500");
+        if (!validation.IsValid)
+            return validation.ToProblem();
+        if (customerId is null ? !user.IsInRole(Roles.Operator) : !user.MayAccess(customerId))
+            return TypedResults.Forbid();
+
+        var query = db.Orders.AsNoTracking();
+        if (customerId is not null)
+            query = query.Where(x => x.CustomerId == customerId);
+        var orders = await query.OrderByDescending(x => x.CreatedAt).Take(limit ?? 20).ToListAsync(cancellationToken);
+        return TypedResults.Ok(orders.Select(OrderResponse.From).ToArray());
+    }
+
+    static async Task WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await changed.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // fall through to a fresh read
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using EventShop.Contracts.Orders;
+using EventShop.Messaging;
+using EventShop.Orders.Domain;
+using EventShop.Orders.Infrastructure;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.Orders.Consumers;
+
+public sealed class OrderCompletedConsumer(OrdersDbContext db, OrderStatusNotifier notifier, TimeProvider clock) : IConsumer<OrderCompleted>
+{
+    public async Task Consume(ConsumeContext<OrderCompleted> context)
+    {
+        var order = await db.Orders.SingleOrDefaultAsync(x => x.OrderId == context.Message.OrderId, context.CancellationToken)
+            ?? throw new InvalidOperationException($"Order {context.Message.OrderId} does not exist");
+        if (order.Complete(context.Message.PointsAccrued, clock.GetUtcNow()))
+        {
+            await db.SaveChangesAsync(context.CancellationToken);
+            context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order.OrderId));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+namespace EventShop.Orders.Domain;
+
+public enum OrderStatus { Pending, Completed, Cancelled }
+
+public sealed class Order
+{
+    public Guid OrderId { get; init; }
+    public required string CustomerId { get; init; }
+    public required string MerchantId { get; init; }
+    public decimal Total { get; init; }
+    public OrderStatus Status { get; private set; }
+    public long? PointsAccrued { get; private set; }
+    public string? FailureReason { get; private set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Who submitted it and with which Idempotency-Key: unique together, so a retried request finds the first order.</summary>
+    public required string IdempotencyScope { get; init; }
+    public required string IdempotencyKey { get; init; }
+    public required string RequestHash { get; init; }
+
+    public List<OrderItem> Items { get; init; } = [];
+
+    public static Order Place(Guid orderId, string customerId, string merchantId, IReadOnlyList<OrderItem> items,
+        string idempotencyScope, string idempotencyKey, string requestHash, DateTimeOffset now) => new()
+    {
+        OrderId = orderId,
+        CustomerId = customerId,
+        MerchantId = merchantId,
+        Items = [.. items],
+        Total = items.Sum(item => item.Quantity * item.UnitPrice),
+        Status = OrderStatus.Pending,
+        IdempotencyScope = idempotencyScope,
+        IdempotencyKey = idempotencyKey,
+        RequestHash = requestHash,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
+    /// <returns>False when the order had already ended (a duplicate or late outcome): nothing changes.</returns>
+    public bool Complete(long pointsAccrued, DateTimeOffset now)
+    {
+        if (Status != OrderStatus.Pending)
+            return false;
+        Status = OrderStatus.Completed;
+        PointsAccrued = pointsAccrued;
+        UpdatedAt = now;
+        return true;
+    }
+
+    public bool Cancel(string reason, DateTimeOffset now)
+    {
+        if (Status != OrderStatus.Pending)
+            return false;
+        Status = OrderStatus.Cancelled;
+        FailureReason = reason;
+        UpdatedAt = now;
+        return true;
+    }
+}
+
+public sealed class OrderItem
+{
+    public long Id { get; init; }
+    public required string Sku { get; init; }
+    public int Quantity { get; init; }
+    public decimal UnitPrice { get; init; }
+}

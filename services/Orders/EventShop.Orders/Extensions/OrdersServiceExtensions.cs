@@ -1,0 +1,26 @@
+using EventShop.Messaging;
+using EventShop.Orders.Consumers;
+using EventShop.Orders.Domain;
+using EventShop.Orders.Infrastructure;
+using EventShop.ServiceDefaults;
+
+namespace EventShop.Orders.Extensions;
+
+public static class OrdersServiceExtensions
+{
+    public static IHostApplicationBuilder AddOrdersServices(this IHostApplicationBuilder builder)
+    {
+        builder.UseStrictJson();
+        builder.AddEventShopAuthentication();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<OrderStatusNotifier>();
+        builder.AddServiceDatabase<OrdersDbContext>("Orders");
+        builder.Services.AddTransactionalMessaging<OrdersDbContext>(builder.Configuration);
+        builder.AddEventShopBus(bus =>
+        {
+            bus.AddConsumer<OrderCompletedConsumer>();
+            bus.AddConsumer<OrderCancelledConsumer>();
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,18 @@
+using EventShop.Orders.Apis;
+using EventShop.Orders.Extensions;
+using EventShop.Orders.Infrastructure;
+using EventShop.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddOrdersServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapOrdersApi();
+
+await app.MigrateDatabaseAsync<OrdersDbContext>();
+await app.RunAsync();

@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using EventShop.Points.Domain;
+using EventShop.Points.Infrastructure;
+using EventShop.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.Points.Apis;
+
+public sealed record MemberResponse(string CustomerId, long Balance, string Status);
+
+public static class PointsApi
+{
+    public static IEndpointRouteBuilder MapPointsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/points").WithTags("Points").RequireAuthorization(Policies.CustomerOrOperator);
+
+        api.MapGet("/{customerId}", GetMember);
+        api.MapPost("/{customerId}/suspend", (string customerId, PointsDbContext db, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(customerId, MemberStatus.Suspended, db, clock, ct)).RequireAuthorization(Policies.Operator);
+        api.MapPost("/{customerId}/resume", (string customerId, PointsDbContext db, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(customerId, MemberStatus.Active, db, clock, ct)).RequireAuthorization(Policies.Operator);
+        return app;
+    }
+
+    static async Task<Results<Ok<MemberResponse>, ForbidHttpResult>> GetMember(
+        string customerId, ClaimsPrincipal user, PointsDbContext db, CancellationToken cancellationToken)
+    {
+        if (!user.MayAccess(customerId))
+            return TypedResults.Forbid();
+        var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(x => x.CustomerId == customerId, cancellationToken);
+        return TypedResults.Ok(member is null
+            ? new MemberResponse(customerId, 0, "active")
+            : new MemberResponse(member.CustomerId, member.Balance, member.Status.ToString().ToLowerInvariant()));
+    }
+
+    static async Task<Results<Ok<MemberResponse>, ValidationProblem>> SetStatus(
+        string customerId, MemberStatus status, PointsDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Identifier(customerId, "customerId");
+        if (!validation.IsValid)
+            return validation.ToProblem();
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var member = await db.LockMemberAsync(customerId, clock.GetUtcNow(), cancellationToken);
+        member.Status = status;
+        member.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(new MemberResponse(member.CustomerId, member.Balance, member.Status.ToString().ToLowerInvariant()));
+    }
+}

@@ -1,0 +1,32 @@
+using EventShop.Contracts;
+using EventShop.Contracts.Points;
+using EventShop.Points.Domain;
+using EventShop.Points.Infrastructure;
+using MassTransit;
+
+namespace EventShop.Points.Consumers;
+
+public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock) : IConsumer<AccruePoints>
+{
+    public async Task Consume(ConsumeContext<AccruePoints> context)
+    {
+        var command = context.Message;
+        var member = await db.LockMemberAsync(command.CustomerId, clock.GetUtcNow(), context.CancellationToken);
+
+        string? rejection = null;
+        if (await db.FindEntryAsync(command.OrderId, PointsEntryType.AccrualVoided, context.CancellationToken) is not null)
+            rejection = RejectionReasons.Voided;
+        else if (await db.FindEntryAsync(command.OrderId, PointsEntryType.Accrual, context.CancellationToken) is null)
+        {
+            if (member.Status == MemberStatus.Suspended)
+                rejection = RejectionReasons.MemberSuspended;
+            else
+                db.Ledger.Add(member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
+        }
+
+        if (rejection is null)
+            await context.Publish(new PointsAccrued(command.OrderId, command.CustomerId, command.Points));
+        else
+            await context.Publish(new PointsAccrualRejected(command.OrderId, command.CustomerId, rejection));
+    }
+}

@@ -1,0 +1,31 @@
+using EventShop.Contracts.Points;
+using EventShop.Points.Domain;
+using EventShop.Points.Infrastructure;
+using MassTransit;
+
+namespace EventShop.Points.Consumers;
+
+/// <summary>Never fails for a business reason: reverses the order's accrual (even for a suspended member), or voids it if it has not arrived.</summary>
+public sealed class ReversePointsAccrualConsumer(PointsDbContext db, TimeProvider clock) : IConsumer<ReversePointsAccrual>
+{
+    public async Task Consume(ConsumeContext<ReversePointsAccrual> context)
+    {
+        var command = context.Message;
+        var now = clock.GetUtcNow();
+        var member = await db.LockMemberAsync(command.CustomerId, now, context.CancellationToken);
+
+        var reversal = await db.FindEntryAsync(command.OrderId, PointsEntryType.Reversal, context.CancellationToken);
+        var accrual = await db.FindEntryAsync(command.OrderId, PointsEntryType.Accrual, context.CancellationToken);
+        if (reversal is null && accrual is not null)
+        {
+            reversal = member.Post(command.OrderId, PointsEntryType.Reversal, -accrual.Points, now);
+            db.Ledger.Add(reversal);
+        }
+        else if (accrual is null && await db.FindEntryAsync(command.OrderId, PointsEntryType.AccrualVoided, context.CancellationToken) is null)
+        {
+            db.Ledger.Add(new PointsEntry { CustomerId = command.CustomerId, OrderId = command.OrderId, Type = PointsEntryType.AccrualVoided, CreatedAt = now });
+        }
+
+        await context.Publish(new PointsAccrualReversed(command.OrderId, command.CustomerId, -(reversal?.Points ?? 0)));
+    }
+}

@@ -1,0 +1,18 @@
+using EventShop.Points.Apis;
+using EventShop.Points.Extensions;
+using EventShop.Points.Infrastructure;
+using EventShop.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddPointsServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapPointsApi();
+
+await app.MigrateDatabaseAsync<PointsDbContext>();
+await app.RunAsync();

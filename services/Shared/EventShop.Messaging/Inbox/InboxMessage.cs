@@ -1,0 +1,13 @@
+namespace EventShop.Messaging.Inbox;
+
+/// <summary>
+/// Proof that <see cref="Consumer"/> has processed <see cref="MessageId"/>. Written in the consumer's own transaction,
+/// so a redelivered message finds it and has no second effect.
+/// </summary>
+public sealed class InboxMessage
+{
+    public required string Consumer { get; set; }
+    public Guid MessageId { get; set; }
+    public required string MessageType { get; set; }
+    public DateTimeOffset ProcessedAt { get; set; }
+}

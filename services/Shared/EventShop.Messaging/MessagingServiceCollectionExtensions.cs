@@ -1,0 +1,40 @@
+using EventShop.Messaging.Inbox;
+using EventShop.Messaging.Outbox;
+using EventShop.Messaging.Sagas;
+using MassTransit;
+using MassTransit.Configuration;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EventShop.Messaging;
+
+public static class MessagingServiceCollectionExtensions
+{
+    /// <summary>Registers the outbox relay and the inbox filter's dependencies for a service whose data lives in <typeparamref name="TDbContext"/>.</summary>
+    public static IServiceCollection AddTransactionalMessaging<TDbContext>(this IServiceCollection services, IConfiguration configuration)
+        where TDbContext : DbContext
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<OutboxSignal>();
+        services.Configure<OutboxRelayOptions>(configuration.GetSection(OutboxRelayOptions.Section));
+        services.AddScoped(provider => new ServiceDbContext(provider.GetRequiredService<TDbContext>()));
+        services.AddHostedService<OutboxRelay<TDbContext>>();
+        services.AddSingleton(typeof(PostgresSagaConsumeContextFactory<>));
+        return services;
+    }
+
+    /// <summary>Every consumer and saga on the bus runs inside the service's transaction with inbox and outbox.</summary>
+    public static void UseTransactionalInbox(this IConsumePipeConfigurator configurator, IRegistrationContext context) =>
+        configurator.UseConsumeFilter(typeof(TransactionalInboxFilter<>), context);
+
+    /// <summary>Stores the saga in the service's PostgreSQL database through our repository.</summary>
+    public static ISagaRegistrationConfigurator<TSaga> PostgresRepository<TSaga>(this ISagaRegistrationConfigurator<TSaga> configurator)
+        where TSaga : class, ISaga
+    {
+        configurator.Repository(registration => registration
+            .RegisterSagaRepository<TSaga, DbContext, PostgresSagaConsumeContextFactory<TSaga>, PostgresSagaRepositoryContextFactory<TSaga>>());
+        return configurator;
+    }
+}

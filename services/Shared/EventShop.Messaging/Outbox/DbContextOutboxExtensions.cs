@@ -1,0 +1,20 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.Messaging.Outbox;
+
+public static class DbContextOutboxExtensions
+{
+    /// <summary>
+    /// Publishes <paramref name="message"/> when, and only when, the current transaction of <paramref name="dbContext"/> commits.
+    /// For code outside a consumer (HTTP handlers); consumers simply call <c>context.Publish</c>, which the transactional filter routes here.
+    /// </summary>
+    public static Guid PublishThroughOutbox<T>(this DbContext dbContext, T message, Guid? correlationId = null, TimeProvider? clock = null)
+        where T : class
+    {
+        var messageId = NewId.NextGuid();
+        dbContext.Set<OutboxMessage>().Add(OutboxSerializer.Create(message, typeof(T), messageId, destinationAddress: null,
+            correlationId, conversationId: NewId.NextGuid(), initiatorId: null, clock ?? TimeProvider.System));
+        return messageId;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EventShop.ServiceDefaults;
+
+public sealed class JwtSettings
+{
+    public const string Section = "Auth";
+
+    public string Issuer { get; set; } = "eventshop";
+    public string Audience { get; set; } = "eventshop-api";
+
+    /// <summary>Base64 HMAC key. Never committed: the run script generates one per machine, tests one per run.</summary>
+    public string SigningKey { get; set; } = "";
+
+    public SymmetricSecurityKey CreateKey()
+    {
+        if (string.IsNullOrWhiteSpace(SigningKey))
+            throw new InvalidOperationException("Auth:SigningKey is not configured (base64, at least 32 bytes). The run script generates one in .run/signing-key.");
+        var bytes = Convert.FromBase64String(SigningKey);
+        if (bytes.Length < 32)
+            throw new InvalidOperationException("Auth:SigningKey must be at least 32 bytes");
+        return new SymmetricSecurityKey(bytes);
+    }
+}
+
+public static class Roles
+{
+    public const string Customer = "customer";
+    public const string Operator = "operator";
+}
+
+public static class Policies
+{
+    public const string Operator = "operator";
+    public const string CustomerOrOperator = "customer-or-operator";
+}
+
+public static class AuthenticationExtensions
+{
+    /// <summary>JWT bearer validation in every service too, not only at the gateway: a service reached directly still demands a valid token.</summary>
+    public static IHostApplicationBuilder AddEventShopAuthentication(this IHostApplicationBuilder builder)
+    {
+        var settings = builder.Configuration.GetSection(JwtSettings.Section).Get<JwtSettings>() ?? new JwtSettings();
+        var key = settings.CreateKey();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(options =>
+            {
+                options.MapInboundClaims = false;
+                options.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = settings.Issuer,
+                    ValidAudience = settings.Audience,
+                    IssuerSigningKey = key,
+                    ValidateIssuerSigningKey = true,
+                    ValidateLifetime = true,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                    RoleClaimType = "role",
+                    NameClaimType = "sub",
+                };
+            });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Operator, policy => policy.RequireRole(Roles.Operator))
+            .AddPolicy(Policies.CustomerOrOperator, policy => policy.RequireRole(Roles.Customer, Roles.Operator));
+        return builder;
+    }
+
+    /// <summary>Customers may only touch their own data; operators may touch everything.</summary>
+    public static bool MayAccess(this ClaimsPrincipal user, string customerId) =>
+        user.IsInRole(Roles.Operator) || (user.IsInRole(Roles.Customer) && user.FindFirst("sub")?.Value == customerId);
+}

@@ -1,0 +1,75 @@
+using EventShop.Messaging;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EventShop.ServiceDefaults;
+
+public sealed class RabbitMqSettings
+{
+    public const string Section = "RabbitMq";
+
+    public string Host { get; set; } = "localhost";
+    public ushort Port { get; set; } = 5672;
+    public string VirtualHost { get; set; } = "eventshop";
+    public string Username { get; set; } = "eventshop";
+    public string Password { get; set; } = "eventshop";
+}
+
+public static class BusExtensions
+{
+    /// <summary>
+    /// MassTransit on RabbitMQ, the same way in every service: kebab-case endpoint names, quorum queues (ADR 0002),
+    /// publisher confirms, retries with backoff, and every consumer/saga inside the service's transactional inbox + outbox.
+    /// </summary>
+    public static IHostApplicationBuilder AddEventShopBus(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator> registerConsumers)
+    {
+        var settings = builder.Configuration.GetSection(RabbitMqSettings.Section).Get<RabbitMqSettings>() ?? new RabbitMqSettings();
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            registerConsumers(bus);
+
+            bus.AddConfigureEndpointsCallback((_, endpoint) =>
+            {
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                    rabbit.SetQuorumQueue();
+            });
+
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(settings.Host, settings.Port, settings.VirtualHost, host =>
+                {
+                    host.Username(settings.Username);
+                    host.Password(settings.Password);
+                    host.PublisherConfirmation = true;
+                    host.Heartbeat(TimeSpan.FromSeconds(10));
+                });
+
+                // Transient failures (a deadlock, a lost database connection) are retried in-process with backoff;
+                // a message that still fails goes to its _error queue with the exception, and the saga's step timeout moves the order on.
+                rabbit.UseMessageRetry(retry =>
+                {
+                    retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+                    retry.Ignore<PoisonMessageException>();
+                });
+                rabbit.UseTransactionalInbox(context);
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+
+        builder.Services.Configure<MassTransitHostOptions>(options =>
+        {
+            // Start serving HTTP even while the broker is down; the bus keeps reconnecting in the background.
+            options.WaitUntilStarted = false;
+            options.StopTimeout = TimeSpan.FromSeconds(15);
+        });
+
+        return builder;
+    }
+}
+
+/// <summary>Thrown by a consumer for a message that can never succeed: it skips the retries and goes straight to the error queue.</summary>
+public sealed class PoisonMessageException(string message) : Exception(message);

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+
+namespace EventShop.ServiceDefaults;
+
+public static class DatabaseExtensions
+{
+    /// <summary>
+    /// The service's own PostgreSQL database. No EF retrying execution strategy: our handlers own their transactions, and a
+    /// transient failure is retried by re-running the whole unit of work (MassTransit retry for messages, <see cref="TransientDatabaseRetry"/> for HTTP).
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDatabase<TDbContext>(this IHostApplicationBuilder builder, string connectionName)
+        where TDbContext : DbContext
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not configured");
+
+        builder.Services.AddDbContext<TDbContext>(options => options
+            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
+            .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll));
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database");
+        return builder;
+    }
+
+    /// <summary>Applies pending migrations at start, waiting for the database to come up rather than crashing.</summary>
+    public static async Task MigrateDatabaseAsync<TDbContext>(this WebApplication app)
+        where TDbContext : DbContext
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EventShop.Migrations");
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = 30,
+                Delay = TimeSpan.FromSeconds(1),
+                ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(),
+                OnRetry = args =>
+                {
+                    logger.LogWarning(args.Outcome.Exception, "Database not ready for migrations (attempt {Attempt})", args.AttemptNumber + 1);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+        await pipeline.ExecuteAsync(async token =>
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.MigrateAsync(token);
+        });
+    }
+}
+
+/// <summary>Retries a whole HTTP unit of work (transaction included) when PostgreSQL reports a transient failure.</summary>
+public static class TransientDatabaseRetry
+{
+    public static readonly ResiliencePipeline Pipeline = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 4,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(50),
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient)
+                .Handle<DbUpdateException>(e => e.InnerException is NpgsqlException { IsTransient: true } or PostgresException { SqlState: "40001" or "40P01" }),
+        })
+        .Build();
+}
+
+sealed class DatabaseHealthCheck<TDbContext>(TDbContext dbContext) : IHealthCheck
+    where TDbContext : DbContext
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        await dbContext.Database.CanConnectAsync(cancellationToken)
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("database unreachable");
+}
