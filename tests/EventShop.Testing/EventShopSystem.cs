@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Xunit;
+
+namespace EventShop.Testing;
+
+/// <summary>
+/// The whole of EventShop (Orders, Accounts, Points, the saga host and the gateway) as real processes on a real broker and
+/// database, in a vhost and databases of its own. Tests talk to it through the gateway like a client app does.
+/// </summary>
+public class EventShopSystem : IAsyncLifetime
+{
+    public static readonly (string Name, string Project, string Database)[] Services =
+    [
+        ("orders", "services/Orders/EventShop.Orders", "Orders"),
+        ("accounts", "services/Accounts/EventShop.Accounts", "Accounts"),
+        ("points", "services/Points/EventShop.Points", "Points"),
+        ("sagas", "sagas/EventShop.Sagas", "Sagas"),
+        ("gateway", "services/Gateway/EventShop.Gateway", ""),
+    ];
+
+    readonly string _runId = "t" + Guid.NewGuid().ToString("N")[..10];
+    readonly Dictionary<string, ServiceProcess> _processes = new();
+    readonly string _signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+
+    public BrokerEndpoint Broker { get; private set; } = null!;
+    public DatabaseEndpoint Database { get; private set; } = null!;
+    public string VirtualHost => UsesPrivateBroker ? "/" : _runId;
+
+    /// <summary>Set by fixtures that run on a broker of their own (to stop and start it).</summary>
+    protected virtual BrokerEndpoint? PrivateBroker => null;
+
+    bool UsesPrivateBroker => PrivateBroker is not null;
+
+    /// <summary>Short so timeout paths finish quickly in tests; the product default is 30 s.</summary>
+    protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(4);
+
+    public ServiceProcess this[string name] => _processes[name];
+    public Uri GatewayAddress => _processes["gateway"].BaseAddress;
+
+    public string DatabaseName(string service) => $"{_runId}_{service.ToLowerInvariant()}";
+
+    public string ConnectionString(string service) => Database.ConnectionString(DatabaseName(service));
+
+    public virtual async Task InitializeAsync()
+    {
+        (Broker, Database) = await TestInfrastructure.GetAsync();
+        if (PrivateBroker is { } privateBroker)
+            Broker = privateBroker;
+        else
+            await TestInfrastructure.CreateVirtualHostAsync(Broker, VirtualHost);
+        foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
+            await TestInfrastructure.CreateDatabaseAsync(Database, DatabaseName(database));
+
+        var ports = Services.ToDictionary(s => s.Name, _ => TestInfrastructure.FreeTcpPort());
+        foreach (var (name, project, database) in Services)
+            _processes[name] = new ServiceProcess(name, project, ports[name], Environment(name, database, ports));
+
+        // The services first (they migrate their own databases), then the gateway in front of them.
+        foreach (var process in _processes.Values.Where(p => p.Name != "gateway"))
+            process.Start();
+        await Task.WhenAll(_processes.Values.Where(p => p.Name != "gateway").Select(p => p.WaitHealthyAsync(TimeSpan.FromSeconds(90))));
+        _processes["gateway"].Start();
+        await _processes["gateway"].WaitHealthyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    Dictionary<string, string> Environment(string name, string database, Dictionary<string, int> ports)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Auth__SigningKey"] = _signingKey,
+            ["RabbitMq__Host"] = Broker.Host,
+            ["RabbitMq__Port"] = Broker.AmqpPort.ToString(),
+            ["RabbitMq__VirtualHost"] = VirtualHost,
+            ["RabbitMq__Username"] = Broker.Username,
+            ["RabbitMq__Password"] = Broker.Password,
+            ["Saga__StepTimeout"] = StepTimeout.ToString("c"),
+            ["OTEL_SERVICE_NAME"] = name,
+        };
+        if (database != "")
+            environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));
+        foreach (var cluster in new[] { "orders", "accounts", "points", "sagas" })
+            environment[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{ports[cluster]}";
+        foreach (var (key, value) in ExtraEnvironment(name))
+            environment[key] = value;
+        return environment;
+    }
+
+    /// <summary>Lets a fixture change one service's configuration (for example a shorter poll interval).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) => [];
+
+    public async Task KillAsync(string name) => await _processes[name].KillAsync();
+
+    public async Task RestartAsync(string name)
+    {
+        await _processes[name].KillAsync();
+        _processes[name].Start();
+        await _processes[name].WaitHealthyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>A token signed with this run's key, as the gateway's /dev/token would issue it.</summary>
+    public string Token(string subject, params string[] roles)
+    {
+        var claims = new List<Claim> { new("sub", subject) };
+        claims.AddRange(roles.Select(role => new Claim("role", role)));
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "eventshop",
+            Audience = "eventshop-api",
+            Subject = new ClaimsIdentity(claims),
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Convert.FromBase64String(_signingKey)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    public HttpClient Client(string? subject = null, params string[] roles)
+    {
+        var client = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(90) };
+        if (subject is not null)
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(subject, roles));
+        return client;
+    }
+
+    public HttpClient Operator() => Client("test-operator", "operator");
+
+    public HttpClient Customer(string customerId) => Client(customerId, "customer");
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var process in _processes.Values)
+            await process.DisposeAsync();
+        foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
+            await TestInfrastructure.DropDatabaseAsync(Database, DatabaseName(database));
+        if (!UsesPrivateBroker)
+            await TestInfrastructure.DeleteVirtualHostAsync(Broker, VirtualHost);
+    }
+
+    /// <summary>Output of every service, for assertion messages when something went wrong.</summary>
+    public string Diagnostics() =>
+        string.Join("\n", _processes.Values.Select(p => $"===== {p.Name} =====\n{p.RecentOutput}"));
+}
+
+public static class HttpClientJsonExtensions
+{
+    public static async Task<T> GetJsonAsync<T>(this HttpClient client, string uri)
+    {
+        var response = await client.GetAsync(uri);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<T>())!;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+
+namespace EventShop.Testing;
+
+/// <summary>
+/// A RabbitMQ node of the test's own (own port, data directory and node name), so a test can stop and start the broker under
+/// running services without disturbing any other test that shares the main broker.
+/// </summary>
+public sealed class PrivateRabbitMqNode : IAsyncDisposable
+{
+    readonly string _directory = Path.Combine(Path.GetTempPath(), "eventshop-rabbit-" + Guid.NewGuid().ToString("N")[..8]);
+    readonly string _nodeName;
+    Process? _server;
+
+    public PrivateRabbitMqNode()
+    {
+        Port = TestInfrastructure.FreeTcpPort();
+        _nodeName = $"es-{Port}@localhost";
+    }
+
+    public int Port { get; }
+
+    public BrokerEndpoint Endpoint => new("localhost", Port, 0, "guest", "guest");
+
+    public async Task StartAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        // rabbitmq-server drops to the rabbitmq user when started as root: it must own its directory.
+        await RunAsync("chown", "rabbitmq:rabbitmq", _directory);
+
+        var startInfo = new ProcessStartInfo("rabbitmq-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (key, value) in Environment())
+            startInfo.Environment[key] = value;
+        _server = Process.Start(startInfo) ?? throw new InvalidOperationException("rabbitmq-server did not start (is it installed? infra/local/ensure-infra.sh)");
+        _server.OutputDataReceived += (_, _) => { };
+        _server.ErrorDataReceived += (_, _) => { };
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+        await CtlAsync("await_startup", "--timeout", "60");
+    }
+
+    /// <summary>The broker goes away for every client (connections closed, port refused) but the node keeps its data.</summary>
+    public Task StopBrokerAsync() => CtlAsync("stop_app");
+
+    public Task StartBrokerAsync() => CtlAsync("start_app");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await CtlAsync("stop");
+        }
+        catch (InvalidOperationException)
+        {
+            _server?.Kill(entireProcessTree: true);
+        }
+
+        _server?.Dispose();
+        try { Directory.Delete(_directory, recursive: true); }
+        catch (IOException) { /* left in the temp folder */ }
+    }
+
+    Dictionary<string, string> Environment() => new()
+    {
+        ["RABBITMQ_NODENAME"] = _nodeName,
+        ["RABBITMQ_NODE_PORT"] = Port.ToString(),
+        ["RABBITMQ_DIST_PORT"] = TestInfrastructure.FreeTcpPort().ToString(),
+        ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
+        ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),
+        ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_directory, "plugins"),
+        ["RABBITMQ_PID_FILE"] = Path.Combine(_directory, "pid"),
+        ["RABBITMQ_FEATURE_FLAGS_FILE"] = Path.Combine(_directory, "feature_flags"),
+        ["RABBITMQ_PLUGINS_EXPAND_DIR"] = Path.Combine(_directory, "plugins-expand"),
+        ["RABBITMQ_QUORUM_DIR"] = Path.Combine(_directory, "quorum"),
+    };
+
+    Task CtlAsync(params string[] arguments) => RunAsync("rabbitmqctl", ["-n", _nodeName, .. arguments]);
+
+    static async Task RunAsync(string file, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var process = Process.Start(startInfo)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+    }
+}

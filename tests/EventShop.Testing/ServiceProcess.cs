@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace EventShop.Testing;
+
+/// <summary>
+/// One EventShop service running as a real process, exactly as the local run starts it, so tests can kill it (SIGKILL) and
+/// restart it. Its output is kept for the failure message.
+/// </summary>
+public sealed class ServiceProcess(string name, string projectDirectory, int port, IReadOnlyDictionary<string, string> environment) : IAsyncDisposable
+{
+    readonly StringBuilder _output = new();
+    Process? _process;
+
+    public string Name { get; } = name;
+    public int Port { get; } = port;
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+    public bool IsRunning => _process is { HasExited: false };
+
+    public string RecentOutput
+    {
+        get
+        {
+            lock (_output)
+                return _output.Length > 6000 ? _output.ToString(_output.Length - 6000, 6000) : _output.ToString();
+        }
+    }
+
+    public void Start()
+    {
+        var binaries = RepositoryLayout.ServiceBinaries(projectDirectory);
+        var dll = Path.Combine(binaries, Path.GetFileName(projectDirectory) + ".dll");
+        if (!File.Exists(dll))
+            throw new InvalidOperationException($"{dll} is missing: build the solution first (dotnet build EventShop.sln -c {RepositoryLayout.Configuration}).");
+
+        var startInfo = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = binaries,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["Logging__Json"] = "false";
+        foreach (var (key, value) in environment)
+            startInfo.Environment[key] = value;
+
+        _process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start {Name}");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process is { HasExited: true })
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}:\n{RecentOutput}");
+            try
+            {
+                if ((await http.GetAsync(new Uri(BaseAddress, "/health"))).IsSuccessStatusCode)
+                    return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{Name} not healthy after {timeout}:\n{RecentOutput}");
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, no chance to flush anything. What a crash looks like.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        Append($"---- {Name} killed by the test ----");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+    }
+
+    void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+    }
+}

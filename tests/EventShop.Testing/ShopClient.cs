@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace EventShop.Testing;
+
+public sealed record AccountView(string AccountId, string Kind, decimal Balance, string Status);
+
+public sealed record PointsView(string CustomerId, long Balance, string Status);
+
+public sealed record OrderView(Guid OrderId, string CustomerId, string MerchantId, decimal Total, string Status, long? PointsAccrued,
+    string? FailureReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record SagaTransitionView(DateTimeOffset At, string Event, string FromState, string ToState, string? Detail);
+
+public sealed record SagaView(Guid OrderId, string State, string? FailureReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    SagaTransitionView[]? History);
+
+public sealed record LedgerEntryView(Guid OrderId, string Type, decimal Amount, DateTimeOffset CreatedAt);
+
+/// <summary>What a client app does through the gateway, in the words of the API contract.</summary>
+public sealed class ShopClient(EventShopSystem system)
+{
+    public async Task CreateAccountAsync(string accountId, string kind, decimal balance)
+    {
+        using var client = system.Operator();
+        var response = await client.PostAsJsonAsync("/api/accounts", new { accountId, kind, balance });
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"creating {accountId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public async Task OperatorPostAsync(string path)
+    {
+        using var client = system.Operator();
+        (await client.PostAsync(path, null)).EnsureSuccessStatusCode();
+    }
+
+    public async Task<HttpResponseMessage> SubmitOrderRawAsync(HttpClient client, string idempotencyKey, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await client.SendAsync(request);
+    }
+
+    public async Task<Guid> SubmitOrderAsync(string customerId, string merchantId, decimal unitPrice, int quantity = 1, string? idempotencyKey = null)
+    {
+        using var client = system.Customer(customerId);
+        var response = await SubmitOrderRawAsync(client, idempotencyKey ?? Guid.NewGuid().ToString(),
+            new { customerId, merchantId, items = new[] { new { sku = "SKU-1", quantity, unitPrice } } });
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            throw new InvalidOperationException($"submitting an order: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
+    }
+
+    /// <summary>Long-polls until the order is Completed or Cancelled.</summary>
+    public async Task<OrderView> WaitForOutcomeAsync(Guid orderId, TimeSpan? timeout = null)
+    {
+        using var client = system.Operator();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var order = await client.GetJsonAsync<OrderView>($"/api/orders/{orderId}?waitForCompletion=20");
+            if (order.Status != "Pending")
+                return order;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"order {orderId} still Pending after {timeout}\n{system.Diagnostics()}");
+        }
+    }
+
+    public async Task<AccountView> AccountAsync(string accountId)
+    {
+        using var client = system.Operator();
+        return await client.GetJsonAsync<AccountView>($"/api/accounts/{accountId}");
+    }
+
+    public async Task<LedgerEntryView[]> LedgerAsync(string accountId)
+    {
+        using var client = system.Operator();
+        return await client.GetJsonAsync<LedgerEntryView[]>($"/api/accounts/{accountId}/ledger");
+    }
+
+    public async Task<PointsView> PointsAsync(string customerId)
+    {
+        using var client = system.Operator();
+        return await client.GetJsonAsync<PointsView>($"/api/points/{customerId}");
+    }
+
+    public async Task<SagaView> SagaAsync(Guid orderId)
+    {
+        using var client = system.Operator();
+        return await client.GetJsonAsync<SagaView>($"/api/sagas/{orderId}");
+    }
+
+    /// <summary>A fresh id per test, so tests sharing one running system never touch each other's accounts.</summary>
+    public static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+}

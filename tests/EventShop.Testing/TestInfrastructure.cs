@@ -1,0 +1,179 @@
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Npgsql;
+using Testcontainers.PostgreSql;
+using Testcontainers.RabbitMq;
+
+namespace EventShop.Testing;
+
+/// <summary>Where the real broker and database for this test run are.</summary>
+public sealed record BrokerEndpoint(string Host, int AmqpPort, int ManagementPort, string Username, string Password);
+
+public sealed record DatabaseEndpoint(string Host, int Port, string Username, string Password)
+{
+    public string ConnectionString(string database, int maxPoolSize = 20) =>
+        $"Host={Host};Port={Port};Database={database};Username={Username};Password={Password};Maximum Pool Size={maxPoolSize};Include Error Detail=true";
+}
+
+/// <summary>
+/// One real RabbitMQ and one real PostgreSQL for the whole test process: Testcontainers when a Docker engine answers,
+/// otherwise the local servers (EVENTSHOP_TEST_* variables or the defaults that infra/local/ensure-infra.sh sets up).
+/// Each fixture then takes its own vhost and databases from them, so test runs never see each other's messages or rows.
+/// </summary>
+public static class TestInfrastructure
+{
+    static readonly SemaphoreSlim Gate = new(1, 1);
+    static (BrokerEndpoint Broker, DatabaseEndpoint Database)? _endpoints;
+
+    public static async Task<(BrokerEndpoint Broker, DatabaseEndpoint Database)> GetAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            return _endpoints ??= await ResolveAsync();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    static async Task<(BrokerEndpoint, DatabaseEndpoint)> ResolveAsync()
+    {
+        if (DockerEngineAvailable())
+            return await StartContainersAsync();
+
+        var broker = new BrokerEndpoint(
+            Env("EVENTSHOP_TEST_RABBITMQ_HOST", "localhost"), int.Parse(Env("EVENTSHOP_TEST_RABBITMQ_PORT", "5672")),
+            int.Parse(Env("EVENTSHOP_TEST_RABBITMQ_MANAGEMENT_PORT", "15672")),
+            Env("EVENTSHOP_TEST_RABBITMQ_USER", "eventshop"), Env("EVENTSHOP_TEST_RABBITMQ_PASSWORD", "eventshop"));
+        var database = new DatabaseEndpoint(
+            Env("EVENTSHOP_TEST_POSTGRES_HOST", "localhost"), int.Parse(Env("EVENTSHOP_TEST_POSTGRES_PORT", "5432")),
+            Env("EVENTSHOP_TEST_POSTGRES_USER", "eventshop"), Env("EVENTSHOP_TEST_POSTGRES_PASSWORD", "eventshop"));
+
+        await RequireReachableAsync(broker, database);
+        return (broker, database);
+    }
+
+    static async Task RequireReachableAsync(BrokerEndpoint broker, DatabaseEndpoint database)
+    {
+        var problems = new List<string>();
+        if (!await PortOpenAsync(broker.Host, broker.AmqpPort) || !await PortOpenAsync(broker.Host, broker.ManagementPort))
+            problems.Add($"RabbitMQ is not reachable at {broker.Host}:{broker.AmqpPort} (management {broker.ManagementPort})");
+        try
+        {
+            await using var connection = new NpgsqlConnection(database.ConnectionString("postgres"));
+            await connection.OpenAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            problems.Add($"PostgreSQL is not usable at {database.Host}:{database.Port} as '{database.Username}': {e.Message}");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(
+                "The integration tests need a real RabbitMQ and PostgreSQL and will not skip without them.\n  - " + string.Join("\n  - ", problems) +
+                "\nStart them with: infra/local/ensure-infra.sh   (or run the whole suite with: infra/eventshop test)" +
+                "\nor point the tests elsewhere with EVENTSHOP_TEST_RABBITMQ_HOST/_PORT/_USER/_PASSWORD and EVENTSHOP_TEST_POSTGRES_HOST/_PORT/_USER/_PASSWORD.");
+        }
+    }
+
+    static bool DockerEngineAvailable()
+    {
+        if (Environment.GetEnvironmentVariable("EVENTSHOP_TEST_USE_LOCAL") == "1")
+            return false;
+        if (Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 })
+            return true;
+        if (!File.Exists("/var/run/docker.sock"))
+            return false;
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint("/var/run/docker.sock"));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    static async Task<(BrokerEndpoint, DatabaseEndpoint)> StartContainersAsync()
+    {
+        var rabbit = new RabbitMqBuilder("rabbitmq:3.13-management").WithUsername("eventshop").WithPassword("eventshop")
+            .WithPortBinding(15672, true).Build();
+        var postgres = new PostgreSqlBuilder("postgres:16").WithUsername("eventshop").WithPassword("eventshop")
+            .WithCommand("-c", "max_connections=400").Build();
+        await Task.WhenAll(rabbit.StartAsync(), postgres.StartAsync());
+        return (new BrokerEndpoint(rabbit.Hostname, rabbit.GetMappedPublicPort(5672), rabbit.GetMappedPublicPort(15672), "eventshop", "eventshop"),
+            new DatabaseEndpoint(postgres.Hostname, postgres.GetMappedPublicPort(5432), "eventshop", "eventshop"));
+    }
+
+    static async Task<bool> PortOpenAsync(string host, int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await client.ConnectAsync(host, port, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+
+    /// <summary>Creates a vhost of our own on the broker (management API) and grants the test user everything on it.</summary>
+    public static async Task CreateVirtualHostAsync(BrokerEndpoint broker, string vhost)
+    {
+        using var http = ManagementClient(broker);
+        (await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", null)).EnsureSuccessStatusCode();
+        var permissions = new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json");
+        (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(broker.Username)}", permissions)).EnsureSuccessStatusCode();
+    }
+
+    public static async Task DeleteVirtualHostAsync(BrokerEndpoint broker, string vhost)
+    {
+        using var http = ManagementClient(broker);
+        await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}");
+    }
+
+    public static HttpClient ManagementClient(BrokerEndpoint broker)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{broker.Host}:{broker.ManagementPort}/") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{broker.Username}:{broker.Password}")));
+        return http;
+    }
+
+    public static async Task CreateDatabaseAsync(DatabaseEndpoint database, string name)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task DropDatabaseAsync(DatabaseEndpoint database, string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(database.ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static int FreeTcpPort()
+    {
+        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
