@@ -1,0 +1,105 @@
+using EventShop.Contracts.Accounts;
+using EventShop.Contracts.Orders;
+using EventShop.Contracts.Points;
+using EventShop.Sagas.OrderPlacement;
+
+namespace EventShop.Sagas.Tests;
+
+/// <summary>The sweeper raises <see cref="OrderStepTimedOut"/> with the step's token; here the test raises it directly.</summary>
+public sealed class When_a_step_times_out : IAsyncLifetime
+{
+    readonly OrderStateMachineHarness _saga = new();
+
+    public Task InitializeAsync() => _saga.InitializeAsync();
+
+    public Task DisposeAsync() => _saga.DisposeAsync();
+
+    Task TimeOutCurrentStepAsync(OrderState saga) =>
+        _saga.PublishAsync(new OrderStepTimedOut(_saga.OrderId, saga.StepToken, saga.CurrentState));
+
+    [Fact]
+    public async Task Should_set_a_deadline_for_every_waiting_step()
+    {
+        await _saga.SubmitAsync();
+        var saga = await _saga.InStateAsync(m => m.Debiting);
+
+        Assert.NotNull(saga.StepDeadline);
+        Assert.InRange(saga.StepDeadline!.Value, DateTimeOffset.UtcNow.AddSeconds(20), DateTimeOffset.UtcNow.AddSeconds(31));
+    }
+
+    [Fact]
+    public async Task When_the_debit_times_out_Should_refund_to_void_a_late_debit()
+    {
+        await _saga.SubmitAsync();
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Debiting));
+
+        var saga = await _saga.InStateAsync(m => m.Refunding);
+        Assert.Equal("Customer debit timed out", saga.FailureReason);
+        Assert.True(await _saga.PublishedAsync<RefundCustomer>());
+
+        await _saga.PublishAsync(new CustomerRefunded(_saga.OrderId, "alice", 0m));
+        await _saga.InStateAsync(m => m.Cancelled);
+        Assert.True(await _saga.PublishedAsync<OrderCancelled>());
+    }
+
+    [Fact]
+    public async Task When_points_accrual_times_out_Should_reverse_points_then_credit_then_refund()
+    {
+        await _saga.SubmitAsync();
+        await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
+        await _saga.InStateAsync(m => m.Crediting);
+        await _saga.PublishAsync(new MerchantCredited(_saga.OrderId, "shop", 25.50m));
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Accruing));
+
+        await _saga.InStateAsync(m => m.ReversingPoints);
+        Assert.True(await _saga.PublishedAsync<ReversePointsAccrual>());
+        await _saga.PublishAsync(new PointsAccrualReversed(_saga.OrderId, "alice", 0));
+        await _saga.InStateAsync(m => m.ReversingCredit);
+        await _saga.PublishAsync(new MerchantCreditReversed(_saga.OrderId, "shop", 25.50m));
+        await _saga.InStateAsync(m => m.Refunding);
+        await _saga.PublishAsync(new CustomerRefunded(_saga.OrderId, "alice", 25.50m));
+
+        var saga = await _saga.InStateAsync(m => m.Cancelled);
+        Assert.Equal("Points accrual timed out", saga.FailureReason);
+    }
+
+    [Fact]
+    public async Task When_a_compensation_times_out_Should_send_it_again()
+    {
+        await _saga.SubmitAsync();
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Debiting));
+        var refunding = await _saga.InStateAsync(m => m.Refunding);
+        var firstToken = refunding.StepToken;
+
+        await TimeOutCurrentStepAsync(refunding);
+
+        Assert.True(await _saga.Harness.Published.Any<RefundCustomer>(x => x.Context.Message.OrderId == _saga.OrderId) );
+        await WaitUntilAsync(() => _saga.PublishedCount<RefundCustomer>() == 2);
+        var saga = await _saga.InStateAsync(m => m.Refunding);
+        Assert.NotEqual(firstToken, saga.StepToken);
+    }
+
+    [Fact]
+    public async Task When_the_timeout_is_for_an_earlier_step_Should_ignore_it()
+    {
+        await _saga.SubmitAsync();
+        var debiting = await _saga.InStateAsync(m => m.Debiting);
+        var staleTimeout = new OrderStepTimedOut(_saga.OrderId, debiting.StepToken, debiting.CurrentState);
+        await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
+        await _saga.InStateAsync(m => m.Crediting);
+
+        await _saga.PublishAsync(staleTimeout);
+        await _saga.SettleAsync();
+
+        var saga = await _saga.InStateAsync(m => m.Crediting);
+        Assert.Null(saga.FailureReason);
+        Assert.Equal(0, _saga.PublishedCount<RefundCustomer>());
+    }
+
+    static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 100 && !condition(); i++)
+            await Task.Delay(50);
+        Assert.True(condition());
+    }
+}
