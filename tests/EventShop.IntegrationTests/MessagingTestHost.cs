@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using EventShop.Messaging;
+using EventShop.ServiceDefaults;
+using EventShop.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EventShop.IntegrationTests;
+
+/// <summary>A service-like test database: one business table plus our outbox and inbox tables.</summary>
+public sealed class ProbeDbContext(DbContextOptions<ProbeDbContext> options) : DbContext(options)
+{
+    public DbSet<ProbeRow> Rows => Set<ProbeRow>();
+    public DbSet<CounterState> Counters => Set<CounterState>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema("probe");
+        modelBuilder.Entity<ProbeRow>().HasKey(x => x.Id);
+        modelBuilder.Entity<CounterState>().ToTable("counter_states").HasKey(x => x.CorrelationId);
+        modelBuilder.AddTransactionalMessaging();
+    }
+}
+
+public sealed class ProbeRow
+{
+    public Guid Id { get; set; }
+    public int Value { get; set; }
+}
+
+/// <summary>Records which messages reached the consumers of a host (in memory: the tests count deliveries).</summary>
+public sealed class Deliveries
+{
+    public ConcurrentBag<(Guid MessageId, int Value)> Received { get; } = [];
+}
+
+/// <summary>
+/// A real host with our messaging stack on a real RabbitMQ vhost and a real PostgreSQL database of its own:
+/// bus configured exactly as the services configure it (AddEventShopBus), outbox relay, inbox filter.
+/// </summary>
+public sealed class MessagingTestHost : IAsyncDisposable
+{
+    readonly IHost _host;
+
+    MessagingTestHost(IHost host, string connectionString)
+    {
+        _host = host;
+        ConnectionString = connectionString;
+    }
+
+    public string ConnectionString { get; }
+    public IServiceProvider Services => _host.Services;
+    public Deliveries Deliveries => Services.GetRequiredService<Deliveries>();
+    public IBus Bus => Services.GetRequiredService<IBus>();
+
+    public static async Task<MessagingTestHost> StartAsync(BrokerEndpoint broker, string vhost, string connectionString,
+        Action<IBusRegistrationConfigurator> register, Dictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RabbitMq:Host"] = broker.Host,
+            ["RabbitMq:Port"] = broker.AmqpPort.ToString(),
+            ["RabbitMq:VirtualHost"] = vhost,
+            ["RabbitMq:Username"] = broker.Username,
+            ["RabbitMq:Password"] = broker.Password,
+            ["Messaging:Outbox:PollInterval"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
+
+        builder.Services.AddSingleton<Deliveries>();
+        builder.Services.AddDbContext<ProbeDbContext>(options => options.UseNpgsql(connectionString));
+        builder.Services.AddTransactionalMessaging<ProbeDbContext>(builder.Configuration);
+        builder.AddEventShopBus(register);
+
+        var host = builder.Build();
+        await using (var scope = host.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<ProbeDbContext>().Database.EnsureCreatedAsync();
+        await host.StartAsync();
+        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        return new MessagingTestHost(host, connectionString);
+    }
+
+    public ProbeDbContext NewDbContext() =>
+        new(new DbContextOptionsBuilder<ProbeDbContext>().UseNpgsql(ConnectionString).Options);
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var db = NewDbContext();
+        return await db.Database.SqlQueryRaw<T>(sql).SingleAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+/// <summary>Each test class gets its own vhost and database on the real servers.</summary>
+public sealed class IsolatedInfrastructure : IAsyncLifetime
+{
+    public string Name { get; } = "it" + Guid.NewGuid().ToString("N")[..10];
+    public BrokerEndpoint Broker { get; private set; } = null!;
+    public DatabaseEndpoint Database { get; private set; } = null!;
+    public string ConnectionString => Database.ConnectionString(Name, maxPoolSize: 40);
+
+    public async Task InitializeAsync()
+    {
+        (Broker, Database) = await TestInfrastructure.GetAsync();
+        await TestInfrastructure.CreateVirtualHostAsync(Broker, Name);
+        await TestInfrastructure.CreateDatabaseAsync(Database, Name);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await TestInfrastructure.DropDatabaseAsync(Database, Name);
+        await TestInfrastructure.DeleteVirtualHostAsync(Broker, Name);
+    }
+
+    public async Task<int> QueueDepthAsync(string queue)
+    {
+        using var http = TestInfrastructure.ManagementClient(Broker);
+        for (var attempt = 0; ; attempt++)
+        {
+            var response = await http.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
+            if (response.IsSuccessStatusCode)
+            {
+                var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                if (json.RootElement.TryGetProperty("messages", out var messages))
+                    return messages.GetInt32();
+            }
+
+            if (attempt > 20)
+                return -1;
+            await Task.Delay(250);
+        }
+    }
+}

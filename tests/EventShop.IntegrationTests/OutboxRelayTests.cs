@@ -1,0 +1,82 @@
+using EventShop.Messaging.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.IntegrationTests;
+
+public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
+{
+    readonly IsolatedInfrastructure _infrastructure;
+
+    public OutboxRelayTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
+
+    Task<MessagingTestHost> StartHostAsync(string vhostSuffix = "") =>
+        MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<ProbeConsumer>());
+
+    [Fact]
+    public async Task When_a_row_commits_after_a_later_row_Should_still_deliver_it()
+    {
+        await using var host = await StartHostAsync();
+        await using var slow = host.NewDbContext();
+        await using var fast = host.NewDbContext();
+
+        // The slow transaction takes the lower id but commits last: a relay keeping a high-water mark would skip it forever.
+        await using var slowTransaction = await slow.Database.BeginTransactionAsync();
+        var slowMessage = slow.PublishThroughOutbox(new Probe(1));
+        await slow.SaveChangesAsync();
+        var fastMessage = fast.PublishThroughOutbox(new Probe(2));
+        await fast.SaveChangesAsync();
+
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == fastMessage), "the committed row was not delivered");
+        Assert.DoesNotContain(host.Deliveries.Received, x => x.MessageId == slowMessage);
+
+        await slowTransaction.CommitAsync();
+
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == slowMessage), "the late-committed row was skipped");
+        await Eventually.TrueAsync(async () => await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages") == 0,
+            "delivered rows must be deleted");
+        Assert.Single(host.Deliveries.Received, x => x.MessageId == slowMessage);
+        Assert.Single(host.Deliveries.Received, x => x.MessageId == fastMessage);
+    }
+
+    [Fact]
+    public async Task When_several_relays_run_at_once_Should_deliver_every_message_exactly_once()
+    {
+        await using var first = await StartHostAsync();
+        await using var second = await StartHostAsync();
+        const int count = 300;
+
+        await using (var db = first.NewDbContext())
+        {
+            for (var i = 0; i < count; i++)
+                db.PublishThroughOutbox(new Probe(i));
+            await db.SaveChangesAsync();
+        }
+
+        var received = () => first.Deliveries.Received.Concat(second.Deliveries.Received).ToList();
+        await Eventually.TrueAsync(() => received().Count >= count, $"expected {count} deliveries");
+        await Task.Delay(500);
+
+        var all = received();
+        Assert.Equal(count, all.Count);
+        Assert.Equal(count, all.Select(x => x.MessageId).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, count), all.Select(x => x.Value).Order());
+        Assert.Equal(0, await first.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages"));
+    }
+}
+
+static class Eventually
+{
+    public static Task TrueAsync(Func<bool> condition, string because, int seconds = 30) =>
+        TrueAsync(() => Task.FromResult(condition()), because, seconds);
+
+    public static async Task TrueAsync(Func<Task<bool>> condition, string because, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, because);
+            await Task.Delay(100);
+        }
+    }
+}

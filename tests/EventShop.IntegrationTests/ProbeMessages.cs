@@ -1,0 +1,88 @@
+using EventShop.Messaging;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.IntegrationTests;
+
+public sealed record Probe(int Value);
+
+public sealed record WriteProbeRow(Guid RowId, int Value);
+
+public sealed record ProbeRowWritten(Guid RowId);
+
+public sealed record FailAfterWriting(Guid RowId);
+
+public sealed record Increment(Guid CounterId);
+
+/// <summary>Counts what reaches it; no database work.</summary>
+public sealed class ProbeConsumer(Deliveries deliveries) : IConsumer<Probe>
+{
+    public Task Consume(ConsumeContext<Probe> context)
+    {
+        deliveries.Received.Add((context.MessageId!.Value, context.Message.Value));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A business change plus an outgoing event: both must commit together, once per message.</summary>
+public sealed class WriteProbeRowConsumer(ProbeDbContext db) : IConsumer<WriteProbeRow>
+{
+    public async Task Consume(ConsumeContext<WriteProbeRow> context)
+    {
+        var row = await db.Rows.SingleOrDefaultAsync(x => x.Id == context.Message.RowId);
+        if (row is null)
+            db.Rows.Add(new ProbeRow { Id = context.Message.RowId, Value = context.Message.Value });
+        else
+            row.Value += context.Message.Value;
+        await context.Publish(new ProbeRowWritten(context.Message.RowId));
+    }
+}
+
+/// <summary>Writes, publishes, then fails every time: nothing of it may survive.</summary>
+public sealed class FailAfterWritingConsumer(ProbeDbContext db) : IConsumer<FailAfterWriting>
+{
+    public async Task Consume(ConsumeContext<FailAfterWriting> context)
+    {
+        db.Rows.Add(new ProbeRow { Id = context.Message.RowId, Value = 1 });
+        await db.SaveChangesAsync();
+        await context.Publish(new ProbeRowWritten(context.Message.RowId));
+        throw new InvalidOperationException("poison: this message always fails");
+    }
+}
+
+public sealed class ProbeRowWrittenConsumer(Deliveries deliveries) : IConsumer<ProbeRowWritten>
+{
+    public Task Consume(ConsumeContext<ProbeRowWritten> context)
+    {
+        deliveries.Received.Add((context.MessageId!.Value, 0));
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class CounterState : SagaStateMachineInstance
+{
+    public Guid CorrelationId { get; set; }
+    public string CurrentState { get; set; } = "";
+    public int Count { get; set; }
+}
+
+/// <summary>A minimal saga whose only job is to show that concurrent events for one instance never lose an update.</summary>
+public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
+{
+    public CounterStateMachine()
+    {
+        Event(() => Incremented, e => e.CorrelateById(m => m.Message.CounterId));
+        InstanceState(x => x.CurrentState);
+
+        Initially(When(Incremented).Then(context => context.Saga.Count++).TransitionTo(Counting));
+        During(Counting, When(Incremented).Then(context => context.Saga.Count++));
+    }
+
+    public State Counting { get; private set; } = null!;
+    public Event<Increment> Incremented { get; private set; } = null!;
+}
+
+public sealed class CounterStateDefinition : SagaDefinition<CounterState>
+{
+    public CounterStateDefinition() => ConcurrentMessageLimit = 16;
+}

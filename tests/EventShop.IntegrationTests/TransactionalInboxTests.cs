@@ -1,0 +1,59 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventShop.IntegrationTests;
+
+public sealed class TransactionalInboxTests : IClassFixture<IsolatedInfrastructure>
+{
+    readonly IsolatedInfrastructure _infrastructure;
+
+    public TransactionalInboxTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
+
+    Task<MessagingTestHost> StartHostAsync() =>
+        MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString, bus =>
+        {
+            bus.AddConsumer<WriteProbeRowConsumer>();
+            bus.AddConsumer<FailAfterWritingConsumer>();
+            bus.AddConsumer<ProbeRowWrittenConsumer>();
+        });
+
+    [Fact]
+    public async Task When_the_same_message_is_delivered_twice_Should_change_the_database_and_publish_once()
+    {
+        await using var host = await StartHostAsync();
+        var rowId = NewId.NextGuid();
+        var messageId = NewId.NextGuid();
+
+        // What a relay does after crashing between the broker's confirm and deleting the row: the same MessageId again.
+        for (var i = 0; i < 2; i++)
+            await host.Bus.Publish(new WriteProbeRow(rowId, 5), context => context.MessageId = messageId);
+
+        await Eventually.TrueAsync(async () => await host.ScalarAsync<int>(
+            $"SELECT count(*)::int AS \"Value\" FROM messaging.inbox_messages WHERE \"MessageId\" = '{messageId}'") == 1, "inbox row missing");
+        await Eventually.TrueAsync(() => !host.Deliveries.Received.IsEmpty, "ProbeRowWritten never arrived");
+        await Task.Delay(1000);
+
+        await using var db = host.NewDbContext();
+        Assert.Equal(5, (await db.Rows.SingleAsync(x => x.Id == rowId)).Value);
+        Assert.Single(host.Deliveries.Received);
+        Assert.Equal(0, await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages"));
+    }
+
+    [Fact]
+    public async Task When_a_consumer_keeps_failing_Should_move_the_message_to_the_error_queue_and_leave_nothing_behind()
+    {
+        await using var host = await StartHostAsync();
+        var rowId = NewId.NextGuid();
+
+        await host.Bus.Publish(new FailAfterWriting(rowId));
+
+        await Eventually.TrueAsync(async () => await _infrastructure.QueueDepthAsync("fail-after-writing_error") == 1,
+            "the poison message did not reach fail-after-writing_error", seconds: 60);
+        await using var db = host.NewDbContext();
+        Assert.False(await db.Rows.AnyAsync(x => x.Id == rowId));
+        Assert.Equal(0, await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages"));
+        Assert.Equal(0, await host.ScalarAsync<int>(
+            "SELECT count(*)::int AS \"Value\" FROM messaging.inbox_messages WHERE \"Consumer\" = 'fail-after-writing'"));
+        Assert.Empty(host.Deliveries.Received);
+    }
+}
