@@ -36,7 +36,20 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         _server.ErrorDataReceived += (_, _) => { };
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
-        await CtlAsync("await_startup", "--timeout", "60");
+
+        // await_startup fails at once while the node has not registered with epmd yet: retry until it answers.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await CtlAsync("await_startup", "--timeout", "60");
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 60 && !_server.HasExited)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     /// <summary>The broker goes away for every client (connections closed, port refused) but the node keeps its data.</summary>

@@ -16,7 +16,7 @@ namespace EventShop.Messaging.Outbox;
 /// </summary>
 public sealed class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopeFactory,
-    IBus bus,
+    IBusControl bus,
     OutboxSignal signal,
     IOptions<OutboxRelayOptions> options,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
@@ -33,6 +33,8 @@ public sealed class OutboxRelay<TDbContext>(
         {
             try
             {
+                // While the broker is away there is no point claiming rows; resume as soon as MassTransit has reconnected.
+                await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
                 var (claimed, failed) = await DeliverBatchAsync(stoppingToken);
                 if (failed > 0)
                     throw new OutboxDeliveryException($"{failed} of {claimed} outbox messages could not be delivered");
@@ -48,7 +50,7 @@ public sealed class OutboxRelay<TDbContext>(
             catch (Exception exception)
             {
                 consecutiveFailures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(consecutiveFailures, 10))));
+                var delay = TimeSpan.FromMilliseconds(Math.Min(2_000, 50 * Math.Pow(2, Math.Min(consecutiveFailures, 6))));
                 logger.LogWarning(exception, "Outbox relay for {DbContext} failed ({Failures} in a row); next attempt in {Delay}",
                     typeof(TDbContext).Name, consecutiveFailures, delay);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -1,0 +1,68 @@
+using EventShop.Testing;
+
+namespace EventShop.EndToEndTests;
+
+/// <summary>The whole system on a RabbitMQ node of its own, so the test can stop the broker under it.</summary>
+#pragma warning disable CA1001 // the node is disposed in DisposeAsync (xUnit IAsyncLifetime)
+public sealed class PrivateBrokerSystem : EventShopSystem
+{
+    readonly PrivateRabbitMqNode _node = new();
+
+    public PrivateRabbitMqNode Node => _node;
+
+    protected override BrokerEndpoint? PrivateBroker => _node.Endpoint;
+
+    // The product default: steps must not time out merely because the broker took a few seconds to come back.
+    protected override TimeSpan StepTimeout => TimeSpan.FromSeconds(30);
+
+    public override async Task InitializeAsync()
+    {
+        await _node.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _node.DisposeAsync();
+    }
+}
+#pragma warning restore CA1001
+
+public sealed class BrokerOutageTests(PrivateBrokerSystem system) : IClassFixture<PrivateBrokerSystem>
+{
+    readonly ShopClient _shop = new(system);
+
+    [Fact]
+    public async Task When_the_broker_stops_and_comes_back_Should_keep_running_accept_orders_and_finish_them()
+    {
+        var customer = ShopClient.NewId("outage");
+        var merchant = ShopClient.NewId("shop");
+        await _shop.CreateAccountAsync(customer, "customer", 100m);
+        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+
+        await system.Node.StopBrokerAsync();
+        Guid orderId;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            // Accepted while the broker is down: the order and its event are in the Orders database (outbox).
+            orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 10m);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            foreach (var (name, _, _) in EventShopSystem.Services)
+                Assert.True(system[name].IsRunning, $"{name} crashed while the broker was down:\n{system[name].RecentOutput}");
+            using var http = new HttpClient();
+            foreach (var (name, _, _) in EventShopSystem.Services)
+                Assert.True((await http.GetAsync(new Uri(system[name].BaseAddress, "/alive"))).IsSuccessStatusCode, $"{name} is not alive");
+        }
+        finally
+        {
+            await system.Node.StartBrokerAsync();
+        }
+
+        var order = await _shop.WaitForOutcomeAsync(orderId, TimeSpan.FromSeconds(120));
+        Assert.True(order.Status == "Completed", $"order ended {order.Status} ({order.FailureReason})\n{system.Diagnostics()}");
+        Assert.Equal(90m, (await _shop.AccountAsync(customer)).Balance);
+        Assert.Equal(10m, (await _shop.AccountAsync(merchant)).Balance);
+    }
+}
