@@ -19,6 +19,15 @@ public static class DashboardPageExtensions
 
     public static WebApplication MapDashboardPage(this WebApplication app)
     {
+        // A path-only Location, so the browser stays on the gateway's origin (the default-files redirect would name this service's
+        // host). Middleware, not an endpoint: a "/dashboard" route would also match "/dashboard/" and redirect forever.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value != PathPrefix)
+                return next(context);
+            context.Response.Redirect($"{PathPrefix}/{context.Request.QueryString}");
+            return Task.CompletedTask;
+        });
         app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = PathPrefix });
         app.UseStaticFiles(new StaticFileOptions
         {
@@ -34,8 +43,6 @@ public static class DashboardPageExtensions
             },
         });
 
-        // A path-only Location, so the browser stays on the gateway's origin (the static-files redirect would name this service's host).
-        app.MapGet(PathPrefix, () => TypedResults.Redirect($"{PathPrefix}/"));
         // Opened on this service's own port, the page could not reach the APIs: send the operator to the gateway's copy.
         app.MapGet("/", (IConfiguration configuration) =>
             TypedResults.Redirect($"{configuration["Dashboard:GatewayUrl"]?.TrimEnd('/')}{PathPrefix}/"));
