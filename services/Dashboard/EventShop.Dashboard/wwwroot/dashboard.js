@@ -142,13 +142,15 @@ function renderCounts(counts, stuck) {
   const names = [...STATES, ...Object.keys(counts).filter((s) => !STATES.includes(s)).sort()];
   const inFlight = names.filter((s) => !TERMINAL.includes(s)).reduce((sum, s) => sum + (counts[s] || 0), 0);
   renderInto("counts", { counts, stuck }, () => {
-    const items = names.map((name) => el("li", { class: `count ${COMPENSATING.includes(name) ? "count-compensating" : ""}`, "data-state": name },
+    const summary = [
+      el("li", { class: "count count-summary", "data-state": "InFlight" },
+        el("span", { class: "count-label", text: "In flight" }), el("span", { class: "count-value", text: String(inFlight) })),
+      el("li", { class: `count count-summary ${stuck > 0 ? "count-alert" : ""}`, "data-state": "Stuck" },
+        el("span", { class: "count-label", text: "Stuck" }), el("span", { class: "count-value", text: String(stuck) })),
+    ];
+    const items = [...summary, ...names.map((name) => el("li", { class: `count ${COMPENSATING.includes(name) ? "count-compensating" : ""}`, "data-state": name },
       el("span", { class: "count-label", text: name }),
-      el("span", { class: "count-value", text: String(counts[name] || 0) })));
-    items.push(el("li", { class: "count count-summary", "data-state": "InFlight" },
-      el("span", { class: "count-label", text: "In flight" }), el("span", { class: "count-value", text: String(inFlight) })));
-    items.push(el("li", { class: `count count-summary ${stuck > 0 ? "count-alert" : ""}`, "data-state": "Stuck" },
-      el("span", { class: "count-label", text: "Stuck" }), el("span", { class: "count-value", text: String(stuck) })));
+      el("span", { class: "count-value", text: String(counts[name] || 0) })))];
     return fragment(items);
   });
   $("stuck-badge").textContent = String(stuck);
@@ -172,7 +174,7 @@ function renderInFlight(id, items, emptyText) {
     { title: "State", cell: (s) => stateBadge(s.state) },
     partiesColumn,
     totalColumn,
-    { title: "Last change", cell: (s) => el("span", {}, timeCell(s.updatedAt), el("span", { class: "age", text: ` (${formatAge(s.updatedAt)})` })) },
+    { title: "Last change", cell: (s) => el("span", {}, timeCell(s.updatedAt), el("span", { class: "age", "data-since": s.updatedAt, text: ` (${formatAge(s.updatedAt)})` })) },
     { title: "Step deadline", cell: (s) => (s.stepDeadline ? timeCell(s.stepDeadline) : "—") },
   ], items, emptyText));
 }
@@ -249,10 +251,13 @@ async function refresh() {
         api("/api/sagas?state=Cancelled&limit=50"),
         ...active.map((s) => api(`/api/sagas?state=${encodeURIComponent(s)}&limit=100`)),
       ]);
-      const inFlight = inFlightByState.flatMap((r) => r.items).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+      const inFlight = inFlightByState.flatMap((r) => r.items).sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt));
       renderInFlight("stuck", overview.items, "Nothing is stuck.");
       renderInFlight("inflight", inFlight, "No order is being placed right now.");
       renderFailed(failed.items);
+      // Tables are only rebuilt when their data changes; the ages move on regardless.
+      for (const age of document.querySelectorAll(".age[data-since]"))
+        age.textContent = ` (${formatAge(age.dataset.since)})`;
     }
     $("sign-in").hidden = true;
     $("sign-out").hidden = state.devToken;
