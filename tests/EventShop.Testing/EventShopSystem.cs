@@ -19,6 +19,7 @@ public class EventShopSystem : IAsyncLifetime
         ("accounts", "services/Accounts/EventShop.Accounts", "Accounts"),
         ("points", "services/Points/EventShop.Points", "Points"),
         ("sagas", "sagas/EventShop.Sagas", "Sagas"),
+        ("dashboard", "services/Dashboard/EventShop.Dashboard", ""),
         ("gateway", "services/Gateway/EventShop.Gateway", ""),
     ];
 
@@ -82,7 +83,7 @@ public class EventShopSystem : IAsyncLifetime
         };
         if (database != "")
             environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));
-        foreach (var cluster in new[] { "orders", "accounts", "points", "sagas" })
+        foreach (var cluster in new[] { "orders", "accounts", "points", "sagas", "dashboard" })
             environment[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{ports[cluster]}";
         foreach (var (key, value) in ExtraEnvironment(name))
             environment[key] = value;
