@@ -5,7 +5,8 @@ using Microsoft.Extensions.Configuration;
 // The configuration is the one `infra/eventshop start` passes, so both runs behave alike.
 var builder = DistributedApplication.CreateBuilder(args);
 
-var rabbitHost = builder.AddParameter("rabbitmq-host", "localhost");
+// A plain value, not a parameter: the dashboard would take every span to "localhost" (PostgreSQL's too) for that resource.
+var rabbitHost = builder.Configuration["EventShop:RabbitMq:Host"] ?? "localhost";
 var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop");
 var rabbitPassword = builder.AddParameter("rabbitmq-password", "eventshop", secret: true);
 var signingKey = builder.AddParameter("signing-key", secret: true);
