@@ -15,9 +15,10 @@ var orders = AddService<Projects.EventShop_Orders>("orders", 5101, "Orders");
 var accounts = AddService<Projects.EventShop_Accounts>("accounts", 5102, "Accounts");
 var points = AddService<Projects.EventShop_Points>("points", 5103, "Points");
 var sagas = AddService<Projects.EventShop_Sagas>("sagas", 5104, "Sagas");
+var dashboard = AddService<Projects.EventShop_Dashboard>("dashboard", 5105, connectionName: null);
 var gateway = AddService<Projects.EventShop_Gateway>("gateway", 8080, connectionName: null);
 
-foreach (var (name, service) in new[] { ("orders", orders), ("accounts", accounts), ("points", points), ("sagas", sagas) })
+foreach (var (name, service) in new[] { ("orders", orders), ("accounts", accounts), ("points", points), ("sagas", sagas), ("dashboard", dashboard) })
 {
     // The gateway's appsettings point at the default ports; these follow whatever ports this run uses.
     gateway.WithEnvironment($"ReverseProxy__Clusters__{name}__Destinations__primary__Address", service.GetEndpoint("http"))
