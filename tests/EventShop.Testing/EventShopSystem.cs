@@ -37,7 +37,7 @@ public class EventShopSystem : IAsyncLifetime
     bool UsesPrivateBroker => PrivateBroker is not null;
 
     /// <summary>Short so timeout paths finish quickly in tests; the product default is 30 s.</summary>
-    protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(4);
+    protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(8);
 
     public ServiceProcess this[string name] => _processes[name];
     public Uri GatewayAddress => _processes["gateway"].BaseAddress;
