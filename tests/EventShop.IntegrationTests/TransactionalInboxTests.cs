@@ -1,5 +1,9 @@
+using EventShop.Messaging.Inbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace EventShop.IntegrationTests;
 
@@ -55,5 +59,27 @@ public sealed class TransactionalInboxTests : IClassFixture<IsolatedInfrastructu
         Assert.Equal(0, await host.ScalarAsync<int>(
             "SELECT count(*)::int AS \"Value\" FROM messaging.inbox_messages WHERE \"Consumer\" = 'fail-after-writing'"));
         Assert.Empty(host.Deliveries.Received);
+    }
+
+    [Fact]
+    public async Task When_inbox_entries_outlive_the_retention_Should_delete_only_those()
+    {
+        await using var host = await StartHostAsync();
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = host.NewDbContext())
+        {
+            db.Set<InboxMessage>().AddRange(
+                new InboxMessage { Consumer = "cleanup-test", MessageId = NewId.NextGuid(), MessageType = "Old", ProcessedAt = now.AddDays(-8) },
+                new InboxMessage { Consumer = "cleanup-test", MessageId = NewId.NextGuid(), MessageType = "Recent", ProcessedAt = now.AddDays(-1) });
+            await db.SaveChangesAsync();
+        }
+
+        var cleanup = new InboxCleanup<ProbeDbContext>(host.Services.GetRequiredService<IServiceScopeFactory>(),
+            Options.Create(new InboxOptions { Retention = TimeSpan.FromDays(7) }), TimeProvider.System, NullLogger<InboxCleanup<ProbeDbContext>>.Instance);
+        var deleted = await cleanup.DeleteExpiredAsync(CancellationToken.None);
+
+        Assert.Equal(1, deleted);
+        await using var check = host.NewDbContext();
+        Assert.Equal(["Recent"], await check.Set<InboxMessage>().Where(x => x.Consumer == "cleanup-test").Select(x => x.MessageType).ToListAsync());
     }
 }

@@ -21,6 +21,8 @@ public static class MessagingServiceCollectionExtensions
         services.Configure<OutboxRelayOptions>(configuration.GetSection(OutboxRelayOptions.Section));
         services.AddScoped(provider => new ServiceDbContext(provider.GetRequiredService<TDbContext>()));
         services.AddHostedService<OutboxRelay<TDbContext>>();
+        services.Configure<InboxOptions>(configuration.GetSection(InboxOptions.Section));
+        services.AddHostedService<InboxCleanup<TDbContext>>();
         services.AddSingleton(typeof(PostgresSagaConsumeContextFactory<>));
         return services;
     }
