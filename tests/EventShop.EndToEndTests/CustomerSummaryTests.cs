@@ -114,7 +114,15 @@ public sealed class CustomerSummaryTests(EventShopSystem system)
             await system.RestartAsync("points");
         }
 
+        // Healthy again does not mean warm: the first calls to a freshly started service may still miss the part timeout.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var whole = await SummaryAsync(client, customer);
+        while (Missing(whole).Length > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            whole = await SummaryAsync(client, customer);
+        }
+
         Assert.Empty(Missing(whole));
         Assert.Equal((await _shop.PointsAsync(customer)).Balance, whole.GetProperty("points").GetProperty("balance").GetInt64());
     }

@@ -19,6 +19,7 @@ public static class GatewayServiceExtensions
         // Routes, per-cluster timeouts and health checks live in the ReverseProxy configuration section.
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         builder.Services.AddSingleton<IForwarderHttpClientFactory, RetryingForwarderHttpClientFactory>();
+        UnretriedProbingRequestFactory.Decorate(builder.Services);
         return builder;
     }
 

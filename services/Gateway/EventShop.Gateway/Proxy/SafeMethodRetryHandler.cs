@@ -9,12 +9,15 @@ namespace EventShop.Gateway.Proxy;
 /// </summary>
 public sealed partial class SafeMethodRetryHandler(ILogger logger) : DelegatingHandler
 {
+    /// <summary>Set on requests that must see the first failure as it is (active health probes: a retry would hide an outage).</summary>
+    public static readonly HttpRequestOptionsKey<bool> DoNotRetry = new("EventShop.Gateway.DoNotRetry");
+
     const int MaxRetries = 2;
     static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(100);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Method != HttpMethod.Get && request.Method != HttpMethod.Head)
+        if ((request.Method != HttpMethod.Get && request.Method != HttpMethod.Head) || request.Options.TryGetValue(DoNotRetry, out var noRetry) && noRetry)
             return await base.SendAsync(request, cancellationToken);
 
         for (var attempt = 0; ; attempt++)
