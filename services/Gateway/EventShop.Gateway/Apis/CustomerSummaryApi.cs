@@ -62,9 +62,9 @@ public static partial class CustomerSummaryApi
         var orders = Read("orders", $"/api/orders?customerId={id}&limit={RecentOrderCount}");
         await Task.WhenAll(account, points, orders);
 
-        var missing = new[] { ("account", account.Result), ("points", points.Result), ("recentOrders", orders.Result) }
-            .Where(x => x.Item2.IsMissing).Select(x => x.Item1).ToArray();
-        if (missing.Length == 3)
+        var parts = new (string Field, Part Part)[] { ("account", account.Result), ("points", points.Result), ("recentOrders", orders.Result) };
+        var missing = parts.Where(x => x.Part.IsMissing).Select(x => x.Field).ToArray();
+        if (missing.Length == parts.Length)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Customer summary unavailable",
                 detail: "None of the services behind the summary answered in time.",
