@@ -9,10 +9,11 @@ builder.AddGatewayServices();
 
 var app = builder.Build();
 
-app.UseAuthentication();
-app.UseAuthorization();
+app.UseGatewayPipeline();
 app.MapDefaultEndpoints();
 app.MapDevTokenApi();
+app.MapCustomerSummaryApi();
+app.MapApiReference();
 app.MapReverseProxy();
 
 await app.RunAsync();

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using EventShop.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EventShop.Gateway.Apis;
+
+/// <summary>
+/// What a client app shows on a customer's home screen, in one call. A part whose service is down or slow is left out and named
+/// in <see cref="Missing"/>; an account that does not exist is <c>null</c> but not missing.
+/// </summary>
+public sealed record CustomerSummary(string CustomerId, JsonElement? Account, JsonElement? Points, JsonElement? RecentOrders, string[] Missing);
+
+public sealed class CompositeReadSettings
+{
+    public const string Section = "CompositeRead";
+
+    /// <summary>How long each part may take: a summary that waits for a sick service is worse than one with a part missing.</summary>
+    public TimeSpan PartTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+public static partial class CustomerSummaryApi
+{
+    const int RecentOrderCount = 5;
+
+    public static IHostApplicationBuilder AddCustomerSummary(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<CompositeReadSettings>(builder.Configuration.GetSection(CompositeReadSettings.Section));
+        builder.Services.AddSingleton<SummarySources>();
+        return builder;
+    }
+
+    public static WebApplication MapCustomerSummaryApi(this WebApplication app)
+    {
+        app.MapGet("/api/customers/{customerId}/summary", GetSummary)
+            .WithTags("Customers")
+            .RequireAuthorization(Policies.CustomerOrOperator);
+        return app;
+    }
+
+    static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ForbidHttpResult, ProblemHttpResult>> GetSummary(
+        string customerId, HttpContext context, SummarySources sources, IOptions<CompositeReadSettings> settings, ILoggerFactory loggers)
+    {
+        var validation = new Validation().Identifier(customerId, "customerId");
+        if (!validation.IsValid)
+            return validation.ToProblem();
+        if (!context.User.MayAccess(customerId))
+            return TypedResults.Forbid();
+
+        var logger = loggers.CreateLogger(typeof(CustomerSummaryApi));
+        // The caller's own token: each service applies its own authorization, as if it had been called directly.
+        var authorization = AuthenticationHeaderValue.Parse(context.Request.Headers.Authorization.ToString());
+        var id = Uri.EscapeDataString(customerId);
+
+        Task<Part> Read(string cluster, string path) =>
+            ReadPartAsync(sources.Http, new Uri(sources.AddressOf(cluster), path), authorization, settings.Value.PartTimeout, logger, context.RequestAborted);
+
+        var account = Read("accounts", $"/api/accounts/{id}");
+        var points = Read("points", $"/api/points/{id}");
+        var orders = Read("orders", $"/api/orders?customerId={id}&limit={RecentOrderCount}");
+        await Task.WhenAll(account, points, orders);
+
+        var parts = new (string Field, Part Part)[] { ("account", account.Result), ("points", points.Result), ("recentOrders", orders.Result) };
+        var missing = parts.Where(x => x.Part.IsMissing).Select(x => x.Field).ToArray();
+        if (missing.Length == parts.Length)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Customer summary unavailable",
+                detail: "None of the services behind the summary answered in time.",
+                extensions: new Dictionary<string, object?> { ["missing"] = missing });
+        }
+
+        return TypedResults.Ok(new CustomerSummary(customerId, account.Result.Value, points.Result.Value, orders.Result.Value, missing));
+    }
+
+    readonly record struct Part(JsonElement? Value, bool IsMissing)
+    {
+        public static readonly Part NotFound = new(null, false);
+        public static readonly Part Unavailable = new(null, true);
+    }
+
+    static async Task<Part> ReadPartAsync(HttpClient http, Uri uri, AuthenticationHeaderValue authorization, TimeSpan timeout,
+        ILogger logger, CancellationToken requestAborted)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.Authorization = authorization;
+            using var response = await http.SendAsync(request, deadline.Token);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                return Part.NotFound;
+            if (!response.IsSuccessStatusCode)
+            {
+                LogPartFailed(logger, uri, $"status {(int)response.StatusCode}");
+                return Part.Unavailable;
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
+            return new Part(await JsonSerializer.DeserializeAsync<JsonElement>(body, cancellationToken: deadline.Token), false);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException || (e is OperationCanceledException && !requestAborted.IsCancellationRequested))
+        {
+            LogPartFailed(logger, uri, e is OperationCanceledException ? $"no answer within {timeout.TotalMilliseconds} ms" : e.Message);
+            return Part.Unavailable;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Customer summary part {Uri} is missing: {Reason}")]
+    static partial void LogPartFailed(ILogger logger, Uri uri, string reason);
+}
+
+/// <summary>The services the summary reads: the same ones the reverse proxy routes to (the first destination of each cluster).</summary>
+public sealed class SummarySources(IConfiguration configuration) : IDisposable
+{
+    /// <summary>
+    /// Not from IHttpClientFactory, whose defaults add the standard retry pipeline: a summary part should fail fast and be reported
+    /// missing, not be retried past its short timeout. Trace context still flows (HttpClient instrumentation).
+    /// </summary>
+    public HttpClient Http { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
+
+    public Uri AddressOf(string cluster) =>
+        configuration.GetSection($"ReverseProxy:Clusters:{cluster}:Destinations").GetChildren()
+            .Select(destination => destination["Address"]).FirstOrDefault(address => !string.IsNullOrEmpty(address)) is { } address
+            ? new Uri(address)
+            : throw new InvalidOperationException($"ReverseProxy:Clusters:{cluster} has no destination address");
+
+    public void Dispose() => Http.Dispose();
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using EventShop.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EventShop.EndToEndTests;
+
+/// <summary>Who may do what, at the gateway and at each service reached directly (API.md, Authentication).</summary>
+[Collection(SystemCollection.Name)]
+public sealed class GatewayAuthorizationTests(EventShopSystem system)
+{
+    readonly ShopClient _shop = new(system);
+
+    [Theory]
+    [InlineData("GET", "/api/orders/5b0f6a52-6f1e-4a43-9a4c-3f1f1f0c2a11")]
+    [InlineData("POST", "/api/orders")]
+    [InlineData("GET", "/api/accounts/alice")]
+    [InlineData("GET", "/api/points/alice")]
+    [InlineData("GET", "/api/sagas")]
+    [InlineData("GET", "/api/customers/alice/summary")]
+    public async Task When_no_token_is_sent_Should_answer_401(string method, string path)
+    {
+        using var client = system.Client();
+
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task When_the_token_is_signed_with_another_key_Should_answer_401()
+    {
+        using var client = system.Client();
+        var forged = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "eventshop",
+            Audience = "eventshop-api",
+            Subject = new ClaimsIdentity([new Claim("sub", "alice"), new Claim("role", "operator")]),
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(48)), SecurityAlgorithms.HmacSha256),
+        });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", forged);
+
+        var response = await client.GetAsync("/api/accounts/alice");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/accounts")]
+    [InlineData("GET", "/api/sagas")]
+    [InlineData("GET", "/api/sagas/5b0f6a52-6f1e-4a43-9a4c-3f1f1f0c2a11")]
+    public async Task When_a_customer_calls_an_operator_route_Should_answer_403(string method, string path)
+    {
+        var customer = ShopClient.NewId("cust");
+        using var client = system.Customer(customer);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method == "POST")
+            request.Content = JsonContent.Create(new { accountId = customer, kind = "customer", balance = 1_000_000m });
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var operatorClient = system.Operator();
+        if (method == "POST")
+            Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.GetAsync($"/api/accounts/{customer}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task When_a_customer_reads_another_customers_data_Should_be_refused()
+    {
+        var owner = ShopClient.NewId("cust");
+        var merchant = ShopClient.NewId("shop");
+        await _shop.CreateAccountAsync(owner, "customer", 100m);
+        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var orderId = await _shop.SubmitOrderAsync(owner, merchant, unitPrice: 5m);
+        using var intruder = system.Customer(ShopClient.NewId("cust"));
+
+        // An order of someone else does not exist as far as the intruder can tell.
+        Assert.Equal(HttpStatusCode.NotFound, (await intruder.GetAsync($"/api/orders/{orderId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await intruder.GetAsync($"/api/orders/{orderId}/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await intruder.GetAsync($"/api/orders?customerId={owner}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await intruder.GetAsync($"/api/accounts/{owner}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await intruder.GetAsync($"/api/accounts/{owner}/ledger")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await intruder.GetAsync($"/api/points/{owner}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await intruder.GetAsync($"/api/customers/{owner}/summary")).StatusCode);
+
+        // The owner itself may read all of it.
+        using var ownerClient = system.Customer(owner);
+        Assert.Equal(HttpStatusCode.OK, (await ownerClient.GetAsync($"/api/orders/{orderId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ownerClient.GetAsync($"/api/accounts/{owner}")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("orders", "/api/orders/5b0f6a52-6f1e-4a43-9a4c-3f1f1f0c2a11")]
+    [InlineData("accounts", "/api/accounts/alice")]
+    [InlineData("points", "/api/points/alice")]
+    [InlineData("sagas", "/api/sagas")]
+    public async Task When_a_service_is_called_directly_without_a_token_Should_answer_401(string service, string path)
+    {
+        using var direct = new HttpClient { BaseAddress = system[service].BaseAddress };
+
+        var response = await direct.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+}
