@@ -38,6 +38,24 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     }
 
     [Fact]
+    public async Task When_orders_publishes_an_event_Should_land_in_the_consuming_services_own_databases()
+    {
+        var (customer, merchant) = await AccountsAsync();
+
+        var orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 10m);
+        await _shop.WaitForOutcomeAsync(orderId);
+
+        // Orders -> (RabbitMQ) -> saga host: the saga row and its history are in the sagas database.
+        Assert.Equal(1, await Invariants.ScalarAsync(system.ConnectionString("Sagas"),
+            $"SELECT count(*) FROM sagas.order_states WHERE \"CorrelationId\" = '{orderId}' AND \"CurrentState\" = 'Completed'"));
+        // saga -> (RabbitMQ) -> Accounts and Points: their ledgers, in their own databases.
+        Assert.Equal(2, await Invariants.ScalarAsync(system.ConnectionString("Accounts"),
+            $"SELECT count(*) FROM accounts.ledger_entries WHERE \"OrderId\" = '{orderId}' AND \"Type\" IN ('Debit', 'Credit')"));
+        Assert.Equal(1, await Invariants.ScalarAsync(system.ConnectionString("Points"),
+            $"SELECT count(*) FROM points.points_entries WHERE \"OrderId\" = '{orderId}' AND \"Type\" = 'Accrual'"));
+    }
+
+    [Fact]
     public async Task When_points_are_fractional_Should_accrue_the_floor_of_the_total()
     {
         var (customer, merchant) = await AccountsAsync();
