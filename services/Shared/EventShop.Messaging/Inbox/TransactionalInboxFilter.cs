@@ -34,6 +34,8 @@ public sealed class TransactionalInboxFilter<TMessage>(
         if (alreadyProcessed)
         {
             logger.LogInformation("Skipping {MessageType} {MessageId} on {Consumer}: already processed", typeof(TMessage).Name, messageId, consumer);
+            // Counts as consumed, so the broker message is acknowledged instead of being moved to the _skipped queue.
+            await context.NotifyConsumed(context, TimeSpan.Zero, consumer);
             return;
         }
 
