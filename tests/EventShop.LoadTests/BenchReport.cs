@@ -20,9 +20,10 @@ public sealed record PhaseResult(
     LatencySummary ClientLatencyMs,
     LatencySummary ServerLatencyMs,
     LatencySummary SubmitLatencyMs,
-    WorkPerOrder? Work)
+    WorkPerOrder? Work,
+    CpuPerOrder? Cpu)
 {
-    public static PhaseResult From(LoadPhase phase, string load, WorkPerOrder? work)
+    public static PhaseResult From(LoadPhase phase, string load, WorkPerOrder? work, CpuPerOrder? cpu)
     {
         var samples = phase.Samples;
         var settled = samples.Where(s => s.TerminalSeenMs is not null).ToList();
@@ -49,7 +50,8 @@ public sealed record PhaseResult(
             LatencySummary.Of(settled.Select(s => s.ClientLatencyMs!.Value)),
             LatencySummary.Of(settled.Select(s => s.ServerLatencyMs!.Value)),
             LatencySummary.Of(samples.Where(s => s.SubmitLatencyMs is not null).Select(s => s.SubmitLatencyMs!.Value)),
-            work);
+            work,
+            cpu);
     }
 }
 
@@ -130,6 +132,15 @@ public sealed record BenchReport(
         {
             var byDatabase = string.Join(", ", p.Work!.TransactionsByDatabase.OrderBy(x => x.Key).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:0.00}")));
             Line($"| {p.Name} | {p.Work.Orders} | {p.Work.MessagesPublished:0.00} | {p.Work.MessagesDelivered:0.00} | {p.Work.Transactions:0.00} | {byDatabase} |");
+        }
+
+        Line($"");
+        Line($"CPU per accepted order, in ms (from /proc; the broker and database servers are shared with anything else running here), and how busy the whole machine was:");
+        Line($"");
+        foreach (var p in Phases.Where(p => p.Cpu is not null))
+        {
+            var byProcess = string.Join(", ", p.Cpu!.MillisecondsPerOrder.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:0.00}")));
+            Line($"- {p.Name}: {byProcess}; machine busy {p.Cpu.MachineBusyShare:P0}");
         }
 
         Line($"");

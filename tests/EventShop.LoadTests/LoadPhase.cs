@@ -62,9 +62,9 @@ public sealed class LoadPhase(ShopApi api, Workload workload, string operatorId,
     public IReadOnlyList<OrderSample> Samples => [.. _samples];
 
     /// <summary>Closed loop with <paramref name="concurrency"/> orders in flight: the most the system settles with a bounded backlog.</summary>
-    public async Task RunMaxAsync(int concurrency, TimeSpan duration, int maxOrders)
+    public async Task RunMaxAsync(int concurrency, TimeSpan duration, int maxOrders, string name = "max")
     {
-        Name = "max";
+        Name = name;
         var drainDeadline = Start() + duration + options.Drain;
         using var progress = StartProgress();
 

@@ -34,11 +34,21 @@ if (options.Probes)
     }
 }
 
+var warmUpSamples = new List<OrderSample>();
+if (options.WarmUp > TimeSpan.Zero)
+{
+    Console.WriteLine($"warming up for {options.WarmUp.TotalSeconds:0} s (not measured)");
+    var warmUp = new LoadPhase(api, workload, operatorId, options);
+    await warmUp.RunMaxAsync(Math.Max(1, options.MaxConcurrency / 4), options.WarmUp, int.MaxValue, name: "warm");
+    warmUpSamples.AddRange(warmUp.Samples);
+}
+
 var counters = new SystemCounters(options);
 var phases = new List<(LoadPhase Phase, PhaseResult Result)>();
 foreach (var name in options.Phases)
 {
     var before = await counters.ReadAsync();
+    var cpuBefore = CpuUsage.Read(options.PidDirectory);
     var phase = new LoadPhase(api, workload, operatorId, options);
     string load;
     if (name == "max")
@@ -52,16 +62,17 @@ foreach (var name in options.Phases)
         await phase.RunRateAsync(options.Rate, options.RateDuration);
     }
 
+    var cpuAfter = CpuUsage.Read(options.PidDirectory);
     await Task.Delay(SystemCounters.SettleTime);
     var after = await counters.ReadAsync();
     var accepted = phase.Samples.Count(s => s.OrderId is not null);
-    var result = PhaseResult.From(phase, load, SystemCounters.PerOrder(before, after, accepted));
+    var result = PhaseResult.From(phase, load, SystemCounters.PerOrder(before, after, accepted), CpuUsage.PerOrder(cpuBefore, cpuAfter, accepted));
     phases.Add((phase, result));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"phase {name}: {result.Completed + result.Cancelled} settled, {result.SteadySettledPerSecond:0.0}/s steady, client p50 {result.ClientLatencyMs.P50:0} ms p99 {result.ClientLatencyMs.P99:0} ms, {result.Stuck} stuck, {result.Errors} errors"));
 }
 
-var allSamples = phases.SelectMany(p => p.Phase.Samples).ToList();
+var allSamples = warmUpSamples.Concat(phases.SelectMany(p => p.Phase.Samples)).ToList();
 Console.WriteLine("checking invariants");
 var invariants = await Invariants.CheckAsync(api, operatorId, workload, initialBalances, allSamples);
 
