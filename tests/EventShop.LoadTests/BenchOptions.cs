@@ -12,7 +12,7 @@ public sealed class BenchOptions
     public Uri Gateway { get; private set; } = new("http://localhost:8080");
     public string[] Phases { get; private set; } = ["max", "rate"];
 
-    public int Customers { get; private set; } = 40;
+    public int Customers { get; private set; } = 100;
     /// <summary>Customers created with a zero balance: every order of theirs must end Cancelled (insufficient funds).</summary>
     public int RejectedCustomers { get; private set; } = 2;
     /// <summary>Share of orders sent by the zero-balance customers.</summary>
@@ -57,7 +57,7 @@ public sealed class BenchOptions
         EventShop load generator (see docs/benchmark.md)
           --gateway URL             default http://localhost:8080 (loopback only)
           --phases max,rate         which load phases to run, in order
-          --customers N             funded customers (default 40); --rejected-customers N (default 2); --rejected-share F (default 0.02)
+          --customers N             funded customers (default 100); --rejected-customers N (default 2); --rejected-share F (default 0.02)
           --max-concurrency N       orders in flight in the max phase (default 64)
           --max-duration S          seconds of the max phase (default 35); --max-orders N (default 20000)
           --rate R                  offered orders/s in the rate phase (default 100); --rate-duration S (default 30)

@@ -86,6 +86,10 @@ public sealed class ShopApi : IDisposable
 
     public Task<OrderView> OrderAsync(string operatorId, Guid orderId) => GetAsync<OrderView>($"/api/orders/{orderId}", operatorId, default);
 
+    /// <summary>The customer's most recent orders, newest first (the API caps <paramref name="limit"/> at 500).</summary>
+    public Task<OrderView[]> CustomerOrdersAsync(string operatorId, string customerId, int limit) =>
+        GetAsync<OrderView[]>($"/api/orders?customerId={Uri.EscapeDataString(customerId)}&limit={limit}", operatorId, default);
+
     public Task<AccountView> AccountAsync(string operatorId, string accountId) => GetAsync<AccountView>($"/api/accounts/{accountId}", operatorId, default);
 
     public Task<PointsView> PointsAsync(string operatorId, string customerId) => GetAsync<PointsView>($"/api/points/{customerId}", operatorId, default);
