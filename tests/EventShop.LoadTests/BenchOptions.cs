@@ -30,6 +30,9 @@ public sealed class BenchOptions
     /// <summary>How long a phase may wait after its last submission for every order to end; what is still Pending then is stuck.</summary>
     public TimeSpan Drain { get; private set; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>Before the invariants are checked, how long to wait for orders still Pending (e.g. after an overload) to end.</summary>
+    public TimeSpan SettleTimeout { get; private set; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Load before the measured phases, so JIT compilation, tiering and pool growth are not measured as the system's cost.</summary>
     public TimeSpan WarmUp { get; private set; } = TimeSpan.FromSeconds(10);
 
@@ -62,6 +65,7 @@ public sealed class BenchOptions
           --max-duration S          seconds of the max phase (default 35); --max-orders N (default 20000)
           --rate R                  offered orders/s in the rate phase (default 100); --rate-duration S (default 30)
           --drain S                 seconds to wait for the last orders to end (default 45)
+          --settle-timeout S        before checking invariants, wait this long at most for Pending orders to end (default 120)
           --warmup S                seconds of unmeasured load first (default 10; its orders still count for the invariants)
           --no-probes               skip the broker and database limit probes; --probe-seconds S (default 5); --db-clients N (default 16)
           --out DIR                 where report.md, report.json and latency.svg go (default results/<timestamp>)
@@ -93,6 +97,7 @@ public sealed class BenchOptions
                 case "--rate-duration": options.RateDuration = Seconds(); break;
                 case "--drain": options.Drain = Seconds(); break;
                 case "--warmup": options.WarmUp = Seconds(); break;
+                case "--settle-timeout": options.SettleTimeout = Seconds(); break;
                 case "--no-probes": options.Probes = false; break;
                 case "--probe-seconds": options.ProbeDuration = Seconds(); break;
                 case "--db-clients": options.DatabaseProbeClients = (int)Number(); break;

@@ -12,7 +12,7 @@ public sealed record PhaseResult(
     int Accepted,
     int Completed,
     int Cancelled,
-    int Stuck,
+    int NotSeenTerminal,
     int Errors,
     double SubmitSeconds,
     double SettledPerSecond,
@@ -96,10 +96,10 @@ public sealed record BenchReport(
         Line($"{Machine}. Result: **{(Passed ? "all invariants hold" : "INVARIANT VIOLATED")}**.");
         Line($"");
         Line($"## Load phases");
-        Line($"| phase | load | submitted | completed | cancelled | stuck | errors | settled/s (whole) | settled/s (steady) |");
+        Line($"| phase | load | submitted | completed | cancelled | not seen terminal by the drain deadline | errors | settled/s (whole) | settled/s (steady) |");
         Line($"|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var p in Phases)
-            Line($"| {p.Name} | {p.Load} | {p.Submitted} | {p.Completed} | {p.Cancelled} | {p.Stuck} | {p.Errors} | {p.SettledPerSecond:0.0} | {p.SteadySettledPerSecond:0.0} |");
+            Line($"| {p.Name} | {p.Load} | {p.Submitted} | {p.Completed} | {p.Cancelled} | {p.NotSeenTerminal} | {p.Errors} | {p.SettledPerSecond:0.0} | {p.SteadySettledPerSecond:0.0} |");
         Line($"");
         Line($"Latency in ms: client = scheduled start to terminal status seen by the client (long-poll); server = order updatedAt - createdAt; submit = POST until 202.");
         Line($"");

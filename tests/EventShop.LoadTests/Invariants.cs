@@ -13,16 +13,23 @@ public static class Invariants
     const int ListingLimit = 500;
 
     public static async Task<List<InvariantCheck>> CheckAsync(ShopApi api, string operatorId, Workload workload,
-        IReadOnlyDictionary<string, decimal> initialBalances, IReadOnlyList<OrderSample> samples)
+        IReadOnlyDictionary<string, decimal> initialBalances, IReadOnlyList<OrderSample> samples, TimeSpan settleTimeout)
     {
         var customers = workload.FundedCustomers.Concat(workload.UnfundedCustomers).ToList();
-        var serverOrders = new List<OrderView>();
-        var truncated = 0;
-        foreach (var customer in customers)
+
+        // Money is legitimately "in flight" while a saga runs (debited, not yet credited): check only once nothing is Pending,
+        // waiting at most settleTimeout. An order still Pending after that (well past the saga's step timeouts) is stuck.
+        var settleDeadline = DateTimeOffset.UtcNow + settleTimeout;
+        List<OrderView> serverOrders;
+        int truncated;
+        while (true)
         {
-            var orders = await api.CustomerOrdersAsync(operatorId, customer, ListingLimit);
-            truncated += orders.Length >= ListingLimit ? 1 : 0;
-            serverOrders.AddRange(orders);
+            (serverOrders, truncated) = await ListAllAsync(api, operatorId, customers);
+            var pending = serverOrders.Count(o => o.Status == "Pending");
+            if (pending == 0 || DateTimeOffset.UtcNow > settleDeadline)
+                break;
+            Console.WriteLine($"waiting for {pending} pending orders to end before checking invariants");
+            await Task.Delay(TimeSpan.FromSeconds(3));
         }
 
         var checks = new List<InvariantCheck>();
@@ -80,5 +87,19 @@ public static class Invariants
         var pointsMatchOrders = completed.Count(o => o.PointsAccrued != (long)decimal.Floor(o.Total));
         checks.Add(new("each completed order reports pointsAccrued == floor(total)", pointsMatchOrders == 0, $"{pointsMatchOrders} orders off"));
         return checks;
+    }
+
+    static async Task<(List<OrderView> Orders, int Truncated)> ListAllAsync(ShopApi api, string operatorId, IEnumerable<string> customers)
+    {
+        var orders = new List<OrderView>();
+        var truncated = 0;
+        foreach (var customer in customers)
+        {
+            var listed = await api.CustomerOrdersAsync(operatorId, customer, ListingLimit);
+            truncated += listed.Length >= ListingLimit ? 1 : 0;
+            orders.AddRange(listed);
+        }
+
+        return (orders, truncated);
     }
 }

@@ -69,12 +69,12 @@ foreach (var name in options.Phases)
     var result = PhaseResult.From(phase, load, SystemCounters.PerOrder(before, after, accepted), CpuUsage.PerOrder(cpuBefore, cpuAfter, accepted));
     phases.Add((phase, result));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"phase {name}: {result.Completed + result.Cancelled} settled, {result.SteadySettledPerSecond:0.0}/s steady, client p50 {result.ClientLatencyMs.P50:0} ms p99 {result.ClientLatencyMs.P99:0} ms, {result.Stuck} stuck, {result.Errors} errors"));
+        $"phase {name}: {result.Completed + result.Cancelled} settled, {result.SteadySettledPerSecond:0.0}/s steady, client p50 {result.ClientLatencyMs.P50:0} ms p99 {result.ClientLatencyMs.P99:0} ms, {result.NotSeenTerminal} not seen terminal, {result.Errors} errors"));
 }
 
 var allSamples = warmUpSamples.Concat(phases.SelectMany(p => p.Phase.Samples)).ToList();
 Console.WriteLine("checking invariants");
-var invariants = await Invariants.CheckAsync(api, operatorId, workload, initialBalances, allSamples);
+var invariants = await Invariants.CheckAsync(api, operatorId, workload, initialBalances, allSamples, options.SettleTimeout);
 
 CeilingModel? ceiling = null;
 double? achievedToCeiling = null;
