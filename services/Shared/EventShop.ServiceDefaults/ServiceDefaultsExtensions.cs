@@ -53,36 +53,25 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        var exporting = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var telemetry = builder.Services.AddOpenTelemetry()
+        builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName))
-            .WithTracing(tracing =>
-            {
-                tracing
-                    .AddSource(builder.Environment.ApplicationName)
-                    .AddSource("MassTransit")
-                    .AddSource("EventShop.Messaging")
-                    .AddAspNetCoreInstrumentation(options =>
-                        options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/alive"))
-                    .AddHttpClientInstrumentation()
-                    .AddNpgsql();
-                // With no exporter nobody can see a span: recording every HTTP request, message hop and SQL command then only costs CPU
-                // (about a tenth of each service's, see docs/benchmark.md). Trace context still flows, so log lines keep their trace ids.
-                if (!exporting)
-                    tracing.SetSampler(new AlwaysOffSampler());
-            });
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("MassTransit")
+                .AddNpgsqlInstrumentation())
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource("MassTransit")
+                .AddSource("EventShop.Messaging")
+                .AddAspNetCoreInstrumentation(options =>
+                    options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/alive"))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql());
 
-        if (exporting)
-        {
-            // Metrics are only aggregated when something reads them.
-            telemetry.WithMetrics(metrics => metrics
-                    .AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation()
-                    .AddRuntimeInstrumentation()
-                    .AddMeter("MassTransit")
-                    .AddNpgsqlInstrumentation())
-                .UseOtlpExporter();
-        }
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
     }
 
     /// <summary><c>/health</c>: ready to serve (database and broker reachable). <c>/alive</c>: the process is running.</summary>
