@@ -1,0 +1,200 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EventShop.LoadTests;
+
+public sealed record PhaseResult(
+    string Name,
+    string Load,
+    int Submitted,
+    int Accepted,
+    int Completed,
+    int Cancelled,
+    int NotSeenTerminal,
+    int Errors,
+    double SubmitSeconds,
+    double SettledPerSecond,
+    double SteadySettledPerSecond,
+    LatencySummary ClientLatencyMs,
+    LatencySummary ServerLatencyMs,
+    LatencySummary SubmitLatencyMs,
+    WorkPerOrder? Work,
+    CpuPerOrder? Cpu)
+{
+    public static PhaseResult From(LoadPhase phase, string load, WorkPerOrder? work, CpuPerOrder? cpu)
+    {
+        var samples = phase.Samples;
+        var settled = samples.Where(s => s.TerminalSeenMs is not null).ToList();
+        var lastSettledMs = settled.Count == 0 ? 0 : settled.Max(s => s.TerminalSeenMs!.Value);
+
+        // Steady state: what settles between the 5th second and the end of submissions, leaving out warm-up and drain.
+        const double warmUpMs = 5_000;
+        var steadyWindowMs = phase.SubmissionsEndedMs - warmUpMs;
+        var steady = steadyWindowMs <= 0 ? double.NaN
+            : settled.Count(s => s.TerminalSeenMs >= warmUpMs && s.TerminalSeenMs < phase.SubmissionsEndedMs) / (steadyWindowMs / 1000);
+
+        return new PhaseResult(
+            phase.Name,
+            load,
+            samples.Count,
+            samples.Count(s => s.OrderId is not null),
+            samples.Count(s => s.Status == "Completed"),
+            samples.Count(s => s.Status == "Cancelled"),
+            samples.Count(s => s.OrderId is not null && s.Status is not ("Completed" or "Cancelled")),
+            samples.Count(s => s.Error is not null),
+            phase.SubmissionsEndedMs / 1000,
+            lastSettledMs == 0 ? 0 : settled.Count / (lastSettledMs / 1000),
+            steady,
+            LatencySummary.Of(settled.Select(s => s.ClientLatencyMs!.Value)),
+            LatencySummary.Of(settled.Select(s => s.ServerLatencyMs!.Value)),
+            LatencySummary.Of(samples.Where(s => s.SubmitLatencyMs is not null).Select(s => s.SubmitLatencyMs!.Value)),
+            work,
+            cpu);
+    }
+}
+
+public sealed record CeilingModel(double MessagesPerOrder, double TransactionsPerOrder, double BrokerMessagesPerSecond, double DatabaseTransactionsPerSecond)
+{
+    /// <summary>Orders/s if every order cost only its broker messages and database transactions, each at the probed rate, one after the other.</summary>
+    public double OrdersPerSecond => 1 / (MessagesPerOrder / BrokerMessagesPerSecond + TransactionsPerOrder / DatabaseTransactionsPerSecond);
+
+    public double BrokerShare => MessagesPerOrder / BrokerMessagesPerSecond * OrdersPerSecond;
+}
+
+public sealed record ProcessMemory(string Service, int Pid, long PeakRssKiB, long RssKiB);
+
+public sealed record BenchReport(
+    DateTimeOffset StartedAt,
+    string Machine,
+    IReadOnlyList<ProbeResult> Probes,
+    IReadOnlyList<PhaseResult> Phases,
+    CeilingModel? Ceiling,
+    double? AchievedToCeiling,
+    IReadOnlyList<InvariantCheck> Invariants,
+    IReadOnlyList<ProcessMemory> Memory,
+    IReadOnlyList<string> ErrorSamples)
+{
+    public bool Passed => Invariants.All(x => x.Passed);
+
+    static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        void Line(FormattableString text) => md.AppendLine(text.ToString(CultureInfo.InvariantCulture));
+
+        Line($"# EventShop benchmark, {StartedAt:yyyy-MM-dd HH:mm:ss} UTC");
+        Line($"");
+        Line($"{Machine}. Result: **{(Passed ? "all invariants hold" : "INVARIANT VIOLATED")}**.");
+        Line($"");
+        Line($"## Load phases");
+        Line($"| phase | load | submitted | completed | cancelled | not seen terminal by the drain deadline | errors | settled/s (whole) | settled/s (steady) |");
+        Line($"|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var p in Phases)
+            Line($"| {p.Name} | {p.Load} | {p.Submitted} | {p.Completed} | {p.Cancelled} | {p.NotSeenTerminal} | {p.Errors} | {p.SettledPerSecond:0.0} | {p.SteadySettledPerSecond:0.0} |");
+        Line($"");
+        Line($"Latency in ms: client = scheduled start to terminal status seen by the client (long-poll); server = order updatedAt - createdAt; submit = POST until 202.");
+        Line($"");
+        Line($"| phase | latency | n | p50 | p95 | p99 | max | mean |");
+        Line($"|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var p in Phases)
+        {
+            foreach (var (name, s) in new[] { ("client submit-to-terminal", p.ClientLatencyMs), ("server submit-to-terminal", p.ServerLatencyMs), ("submit (202)", p.SubmitLatencyMs) })
+                Line($"| {p.Name} | {name} | {s.Count} | {s.P50:0.0} | {s.P95:0.0} | {s.P99:0.0} | {s.Max:0.0} | {s.Mean:0.0} |");
+        }
+
+        Line($"");
+        Line($"![latency over time](latency.svg)");
+        Line($"");
+        Line($"## Limits and the modelled ceiling");
+        if (Probes.Count > 0)
+        {
+            Line($"| probe | rate/s | count | setup |");
+            Line($"|---|---:|---:|---|");
+            foreach (var probe in Probes)
+                Line($"| {probe.Name} | {probe.PerSecond:0} | {probe.Count} | {probe.Setup} |");
+            Line($"");
+        }
+
+        Line($"Measured work per order (RabbitMQ vhost message stats and pg_stat_database xact_commit deltas over each phase, divided by its accepted orders; reads such as the long-polls count as transactions too):");
+        Line($"");
+        Line($"| phase | orders | messages published | messages delivered | transactions | by database |");
+        Line($"|---|---:|---:|---:|---:|---|");
+        foreach (var p in Phases.Where(p => p.Work is not null))
+        {
+            var byDatabase = string.Join(", ", p.Work!.TransactionsByDatabase.OrderBy(x => x.Key).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:0.00}")));
+            Line($"| {p.Name} | {p.Work.Orders} | {p.Work.MessagesPublished:0.00} | {p.Work.MessagesDelivered:0.00} | {p.Work.Transactions:0.00} | {byDatabase} |");
+        }
+
+        Line($"");
+        Line($"CPU per accepted order, in ms (from /proc; the broker and database servers are shared with anything else running here), and how busy the whole machine was:");
+        Line($"");
+        foreach (var p in Phases.Where(p => p.Cpu is not null))
+        {
+            var byProcess = string.Join(", ", p.Cpu!.MillisecondsPerOrder.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:0.00}")));
+            Line($"- {p.Name}: {byProcess}; machine busy {p.Cpu.MachineBusyShare:P0}");
+        }
+
+        Line($"");
+        if (Ceiling is not null)
+        {
+            Line($"Ceiling = 1 / ({Ceiling.MessagesPerOrder:0.00} msgs / {Ceiling.BrokerMessagesPerSecond:0} msgs/s + {Ceiling.TransactionsPerOrder:0.00} tx / {Ceiling.DatabaseTransactionsPerSecond:0} tx/s) = **{Ceiling.OrdersPerSecond:0} orders/s** (broker {Ceiling.BrokerShare:P0} of it, database {1 - Ceiling.BrokerShare:P0}).");
+            Line($"Achieved at maximum: **{Phases.FirstOrDefault(p => p.Name == "max")?.SteadySettledPerSecond:0.0} orders/s = {AchievedToCeiling:P1} of the ceiling**.");
+        }
+        else
+        {
+            Line($"No ceiling: the probes or the max phase did not run.");
+        }
+
+        Line($"");
+        Line($"## Invariants");
+        Line($"| check | result | detail |");
+        Line($"|---|---|---|");
+        foreach (var check in Invariants)
+            Line($"| {check.Name} | {(check.Passed ? "ok" : "**FAILED**")} | {check.Detail} |");
+        Line($"");
+        Line($"## Peak memory per service process");
+        Line($"| service | pid | peak RSS (VmHWM) MiB | RSS at end MiB |");
+        Line($"|---|---:|---:|---:|");
+        foreach (var m in Memory)
+            Line($"| {m.Service} | {m.Pid} | {m.PeakRssKiB / 1024.0:0.0} | {m.RssKiB / 1024.0:0.0} |");
+        if (ErrorSamples.Count > 0)
+        {
+            Line($"");
+            Line($"## First errors");
+            foreach (var error in ErrorSamples)
+                Line($"- {error}");
+        }
+
+        return md.ToString();
+    }
+
+    public static IReadOnlyList<ProcessMemory> ReadMemory(string? pidDirectory)
+    {
+        if (pidDirectory is null || !Directory.Exists(pidDirectory))
+            return [];
+
+        var result = new List<ProcessMemory>();
+        foreach (var file in Directory.GetFiles(pidDirectory).Order())
+        {
+            if (!int.TryParse(File.ReadAllText(file).Trim(), out var pid) || !File.Exists($"/proc/{pid}/status"))
+                continue;
+            var status = File.ReadAllLines($"/proc/{pid}/status");
+            long KiB(string field) =>
+                status.Where(l => l.StartsWith(field + ":", StringComparison.Ordinal))
+                    .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture))
+                    .FirstOrDefault();
+            result.Add(new ProcessMemory(Path.GetFileName(file), pid, KiB("VmHWM"), KiB("VmRSS")));
+        }
+
+        return result;
+    }
+}

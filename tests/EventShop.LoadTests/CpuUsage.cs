@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace EventShop.LoadTests;
+
+/// <summary>CPU seconds used so far, per EventShop service and for the broker, the database server and the whole machine (Linux /proc).</summary>
+public sealed record CpuSnapshot(IReadOnlyDictionary<string, double> Seconds, double MachineBusySeconds, double MachineTotalSeconds);
+
+/// <summary>CPU milliseconds per accepted order over one phase, and how busy the machine was meanwhile (other users included).</summary>
+public sealed record CpuPerOrder(IReadOnlyDictionary<string, double> MillisecondsPerOrder, double MachineBusyShare);
+
+public static class CpuUsage
+{
+    /// <summary>USER_HZ: /proc reports CPU time in these ticks, 100 on every Linux we run on.</summary>
+    const double TicksPerSecond = 100;
+
+    public static CpuSnapshot Read(string? pidDirectory)
+    {
+        var seconds = new Dictionary<string, double>();
+        if (pidDirectory is not null && Directory.Exists(pidDirectory))
+        {
+            foreach (var file in Directory.GetFiles(pidDirectory).Order())
+            {
+                if (int.TryParse(File.ReadAllText(file).Trim(), out var pid) && ProcessSeconds(pid) is { } used)
+                    seconds[Path.GetFileName(file)] = used;
+            }
+        }
+
+        // The broker and the database are shared with anything else on this machine: their figures include other users' work.
+        seconds["rabbitmq (shared)"] = ProcessesNamed(comm => comm == "beam.smp").Sum(pid => ProcessSeconds(pid) ?? 0);
+        seconds["postgres (shared)"] = ProcessesNamed(comm => comm.StartsWith("postgres", StringComparison.Ordinal)).Sum(pid => ProcessSeconds(pid) ?? 0);
+        seconds["load generator"] = ProcessSeconds(Environment.ProcessId) ?? 0;
+
+        var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        var idle = machine[3] + machine[4];
+        var total = machine.Take(8).Sum();
+        return new CpuSnapshot(seconds, (total - idle) / TicksPerSecond, total / TicksPerSecond);
+    }
+
+    public static CpuPerOrder PerOrder(CpuSnapshot before, CpuSnapshot after, int orders)
+    {
+        var perOrder = after.Seconds.ToDictionary(x => x.Key,
+            x => orders == 0 ? double.NaN : (x.Value - before.Seconds.GetValueOrDefault(x.Key)) * 1000 / orders);
+        var total = after.MachineTotalSeconds - before.MachineTotalSeconds;
+        return new CpuPerOrder(perOrder, total <= 0 ? double.NaN : (after.MachineBusySeconds - before.MachineBusySeconds) / total);
+    }
+
+    static double? ProcessSeconds(int pid)
+    {
+        try
+        {
+            // Fields after the command name (which may contain spaces, hence the last ')'): utime and stime are the 14th and 15th.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    static IEnumerable<int> ProcessesNamed(Func<string, bool> match)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+                continue;
+            string comm;
+            try
+            {
+                comm = File.ReadAllText(Path.Combine(directory, "comm")).Trim();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (match(comm))
+                yield return pid;
+        }
+    }
+}
