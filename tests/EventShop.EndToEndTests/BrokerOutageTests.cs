@@ -18,7 +18,15 @@ public sealed class PrivateBrokerSystem : EventShopSystem
     public override async Task InitializeAsync()
     {
         await _node.StartAsync();
-        await base.InitializeAsync();
+        try
+        {
+            await base.InitializeAsync();
+        }
+        catch
+        {
+            await _node.DisposeAsync();
+            throw;
+        }
     }
 
     public override async Task DisposeAsync()

@@ -48,6 +48,20 @@ public class EventShopSystem : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // xUnit does not dispose a fixture whose start failed: clean up here, or its processes would outlive the run.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    async Task StartAsync()
+    {
         (Broker, Database) = await TestInfrastructure.GetAsync();
         if (PrivateBroker is { } privateBroker)
             Broker = privateBroker;
@@ -133,6 +147,8 @@ public class EventShopSystem : IAsyncLifetime
     {
         foreach (var process in _processes.Values)
             await process.DisposeAsync();
+        if (Database is null)
+            return;
         foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
             await TestInfrastructure.DropDatabaseAsync(Database, DatabaseName(database));
         if (!UsesPrivateBroker)

@@ -22,7 +22,21 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
 
     public BrokerEndpoint Endpoint => new("localhost", Port, 0, "guest", "guest");
 
+    /// <summary>Starts the node; if it cannot, stops whatever part of it did start, so no broker outlives the test run.</summary>
     public async Task StartAsync()
+    {
+        try
+        {
+            await StartNodeAsync();
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    async Task StartNodeAsync()
     {
         Directory.CreateDirectory(_directory);
         // rabbitmq-server drops to the rabbitmq user when started as root: it must own its directory.
