@@ -20,10 +20,15 @@ public static class DatabaseExtensions
     public static IHostApplicationBuilder AddServiceDatabase<TDbContext>(this IHostApplicationBuilder builder, string connectionName)
         where TDbContext : DbContext
     {
-        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+        var configured = builder.Configuration.GetConnectionString(connectionName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not configured");
+        // Every message is a short unit of work on a pooled connection; resetting the session (DISCARD ALL) on each return
+        // to the pool costs a round trip per message, and we keep no session state that would need it.
+        var connectionString = new NpgsqlConnectionStringBuilder(configured) { NoResetOnClose = true }.ConnectionString;
 
-        builder.Services.AddDbContext<TDbContext>(options => options
+        // Pooled contexts: one is rented per message and per request, so allocating and configuring a new one each time
+        // is measurable CPU on the hot path (docs/benchmark.md).
+        builder.Services.AddDbContextPool<TDbContext>(options => options
             .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
             .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll));
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database");

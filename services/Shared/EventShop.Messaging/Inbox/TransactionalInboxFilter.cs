@@ -29,23 +29,19 @@ public sealed class TransactionalInboxFilter<TMessage>(
 
         await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
 
-        var alreadyProcessed = await dbContext.Set<InboxMessage>()
-            .AnyAsync(x => x.Consumer == consumer && x.MessageId == messageId, context.CancellationToken);
-        if (alreadyProcessed)
+        // Claim the message id in one round trip: a row that already exists means an earlier delivery committed.
+        var claimed = await dbContext.Database.ExecuteSqlAsync($"""
+            INSERT INTO messaging.inbox_messages ("Consumer", "MessageId", "MessageType", "ProcessedAt")
+            VALUES ({consumer}, {messageId}, {typeof(TMessage).Name}, {clock.GetUtcNow()})
+            ON CONFLICT DO NOTHING
+            """, context.CancellationToken);
+        if (claimed == 0)
         {
             logger.LogInformation("Skipping {MessageType} {MessageId} on {Consumer}: already processed", typeof(TMessage).Name, messageId, consumer);
             // Counts as consumed, so the broker message is acknowledged instead of being moved to the _skipped queue.
             await context.NotifyConsumed(context, TimeSpan.Zero, consumer);
             return;
         }
-
-        dbContext.Set<InboxMessage>().Add(new InboxMessage
-        {
-            Consumer = consumer,
-            MessageId = messageId,
-            MessageType = typeof(TMessage).Name,
-            ProcessedAt = clock.GetUtcNow(),
-        });
 
         var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, dbContext, clock);
         var messagingTransaction = new MessagingTransaction(dbContext);
