@@ -85,6 +85,17 @@ public sealed class ShopClient(EventShopSystem system)
         return await client.GetJsonAsync<PointsView>($"/api/points/{customerId}");
     }
 
+    /// <summary>The saga, or null while the saga host has not received the order yet.</summary>
+    public async Task<SagaView?> FindSagaAsync(Guid orderId)
+    {
+        using var client = system.Operator();
+        var response = await client.GetAsync($"/api/sagas/{orderId}");
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return null;
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<SagaView>();
+    }
+
     public async Task<SagaView> SagaAsync(Guid orderId)
     {
         using var client = system.Operator();
