@@ -15,15 +15,16 @@ static class Compensation
         LedgerEntryType original, LedgerEntryType reversal, LedgerEntryType voided, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var account = await db.LockAccountAsync(accountId, cancellationToken);
+        var ledger = await db.OrderLedgerAsync(orderId, cancellationToken);
 
-        var done = await db.FindEntryAsync(orderId, reversal, cancellationToken);
+        var done = ledger.Find(reversal);
         if (done is not null)
             return done.Amount;
 
-        var entry = await db.FindEntryAsync(orderId, original, cancellationToken);
+        var entry = ledger.Find(original);
         if (entry is null || account is null)
         {
-            if (await db.FindEntryAsync(orderId, voided, cancellationToken) is null)
+            if (!ledger.Has(voided))
                 db.Ledger.Add(new LedgerEntry { AccountId = accountId, OrderId = orderId, Type = voided, Amount = 0, CreatedAt = now });
             return 0;
         }

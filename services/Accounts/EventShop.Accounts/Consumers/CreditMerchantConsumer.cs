@@ -12,30 +12,30 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
     {
         var command = context.Message;
         var account = await db.LockAccountAsync(command.MerchantId, context.CancellationToken);
+        var ledger = await db.OrderLedgerAsync(command.OrderId, context.CancellationToken);
 
-        var rejection = await RejectionAsync(account, command, context.CancellationToken);
+        var rejection = Rejection(account, ledger);
         if (rejection is not null)
         {
             await context.Publish(new MerchantCreditRejected(command.OrderId, command.MerchantId, rejection));
             return;
         }
 
-        var existing = await db.FindEntryAsync(command.OrderId, LedgerEntryType.Credit, context.CancellationToken);
-        if (existing is null)
+        if (!ledger.Has(LedgerEntryType.Credit))
             db.Ledger.Add(account!.Post(command.OrderId, LedgerEntryType.Credit, command.Amount, clock.GetUtcNow()));
 
         await context.Publish(new MerchantCredited(command.OrderId, command.MerchantId, command.Amount));
     }
 
-    async Task<string?> RejectionAsync(Account? account, CreditMerchant command, CancellationToken cancellationToken)
+    static string? Rejection(Account? account, OrderLedger ledger)
     {
-        if (await db.FindEntryAsync(command.OrderId, LedgerEntryType.CreditVoided, cancellationToken) is not null)
+        if (ledger.Has(LedgerEntryType.CreditVoided))
             return RejectionReasons.Voided;
         if (account is null)
             return RejectionReasons.AccountNotFound;
         if (account.Kind != AccountKind.Merchant)
             return RejectionReasons.WrongAccountKind;
-        if (await db.FindEntryAsync(command.OrderId, LedgerEntryType.Credit, cancellationToken) is not null)
+        if (ledger.Has(LedgerEntryType.Credit))
             return null;
         if (account.Status == AccountStatus.Frozen)
             return RejectionReasons.AccountFrozen;

@@ -12,31 +12,31 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
     {
         var command = context.Message;
         var account = await db.LockAccountAsync(command.CustomerId, context.CancellationToken);
+        var ledger = await db.OrderLedgerAsync(command.OrderId, context.CancellationToken);
 
-        var rejection = await RejectionAsync(account, command, context.CancellationToken);
+        var rejection = Rejection(account, ledger, command);
         if (rejection is not null)
         {
             await context.Publish(new CustomerDebitRejected(command.OrderId, command.CustomerId, rejection));
             return;
         }
 
-        var existing = await db.FindEntryAsync(command.OrderId, LedgerEntryType.Debit, context.CancellationToken);
-        if (existing is null)
+        if (!ledger.Has(LedgerEntryType.Debit))
             db.Ledger.Add(account!.Post(command.OrderId, LedgerEntryType.Debit, -command.Amount, clock.GetUtcNow()));
 
         // A repeated command (new message id, same order) gets the same answer and moves nothing.
         await context.Publish(new CustomerDebited(command.OrderId, command.CustomerId, command.Amount));
     }
 
-    async Task<string?> RejectionAsync(Account? account, DebitCustomer command, CancellationToken cancellationToken)
+    static string? Rejection(Account? account, OrderLedger ledger, DebitCustomer command)
     {
-        if (await db.FindEntryAsync(command.OrderId, LedgerEntryType.DebitVoided, cancellationToken) is not null)
+        if (ledger.Has(LedgerEntryType.DebitVoided))
             return RejectionReasons.Voided;
         if (account is null)
             return RejectionReasons.AccountNotFound;
         if (account.Kind != AccountKind.Customer)
             return RejectionReasons.WrongAccountKind;
-        if (await db.FindEntryAsync(command.OrderId, LedgerEntryType.Debit, cancellationToken) is not null)
+        if (ledger.Has(LedgerEntryType.Debit))
             return null;
         if (account.Status == AccountStatus.Frozen)
             return RejectionReasons.AccountFrozen;

@@ -22,6 +22,7 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
     public Task<Account?> LockAccountAsync(string accountId, CancellationToken cancellationToken) =>
         Accounts.FromSql($"SELECT * FROM accounts.accounts WHERE \"AccountId\" = {accountId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
 
-    public Task<LedgerEntry?> FindEntryAsync(Guid orderId, LedgerEntryType type, CancellationToken cancellationToken) =>
-        Ledger.SingleOrDefaultAsync(x => x.OrderId == orderId && x.Type == type, cancellationToken);
+    /// <summary>Every ledger entry of one order (at most one per type), read once per message.</summary>
+    public async Task<OrderLedger> OrderLedgerAsync(Guid orderId, CancellationToken cancellationToken) =>
+        new(await Ledger.Where(x => x.OrderId == orderId).ToListAsync(cancellationToken));
 }

@@ -13,10 +13,12 @@ public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock)
         var command = context.Message;
         var member = await db.LockMemberAsync(command.CustomerId, clock.GetUtcNow(), context.CancellationToken);
 
+        var entries = await db.OrderEntriesAsync(command.OrderId, context.CancellationToken);
+
         string? rejection = null;
-        if (await db.FindEntryAsync(command.OrderId, PointsEntryType.AccrualVoided, context.CancellationToken) is not null)
+        if (entries.ContainsKey(PointsEntryType.AccrualVoided))
             rejection = RejectionReasons.Voided;
-        else if (await db.FindEntryAsync(command.OrderId, PointsEntryType.Accrual, context.CancellationToken) is null)
+        else if (!entries.ContainsKey(PointsEntryType.Accrual))
         {
             if (member.Status == MemberStatus.Suspended)
                 rejection = RejectionReasons.MemberSuspended;

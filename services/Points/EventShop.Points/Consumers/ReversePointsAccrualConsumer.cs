@@ -14,14 +14,15 @@ public sealed class ReversePointsAccrualConsumer(PointsDbContext db, TimeProvide
         var now = clock.GetUtcNow();
         var member = await db.LockMemberAsync(command.CustomerId, now, context.CancellationToken);
 
-        var reversal = await db.FindEntryAsync(command.OrderId, PointsEntryType.Reversal, context.CancellationToken);
-        var accrual = await db.FindEntryAsync(command.OrderId, PointsEntryType.Accrual, context.CancellationToken);
+        var entries = await db.OrderEntriesAsync(command.OrderId, context.CancellationToken);
+        var reversal = entries.GetValueOrDefault(PointsEntryType.Reversal);
+        var accrual = entries.GetValueOrDefault(PointsEntryType.Accrual);
         if (reversal is null && accrual is not null)
         {
             reversal = member.Post(command.OrderId, PointsEntryType.Reversal, -accrual.Points, now);
             db.Ledger.Add(reversal);
         }
-        else if (accrual is null && await db.FindEntryAsync(command.OrderId, PointsEntryType.AccrualVoided, context.CancellationToken) is null)
+        else if (accrual is null && !entries.ContainsKey(PointsEntryType.AccrualVoided))
         {
             db.Ledger.Add(new PointsEntry { CustomerId = command.CustomerId, OrderId = command.OrderId, Type = PointsEntryType.AccrualVoided, CreatedAt = now });
         }

@@ -27,6 +27,7 @@ public sealed class PointsDbContext(DbContextOptions<PointsDbContext> options) :
         return await Members.FromSql($"SELECT * FROM points.members WHERE \"CustomerId\" = {customerId} FOR UPDATE").SingleAsync(cancellationToken);
     }
 
-    public Task<PointsEntry?> FindEntryAsync(Guid orderId, PointsEntryType type, CancellationToken cancellationToken) =>
-        Ledger.SingleOrDefaultAsync(x => x.OrderId == orderId && x.Type == type, cancellationToken);
+    /// <summary>Every points entry of one order (at most one per type), read once per message.</summary>
+    public async Task<IReadOnlyDictionary<PointsEntryType, PointsEntry>> OrderEntriesAsync(Guid orderId, CancellationToken cancellationToken) =>
+        await Ledger.Where(x => x.OrderId == orderId).ToDictionaryAsync(x => x.Type, cancellationToken);
 }
