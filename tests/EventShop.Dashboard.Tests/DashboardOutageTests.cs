@@ -13,10 +13,7 @@ public sealed class DashboardOutageTests(DashboardSystem system, ChromiumBrowser
     [Fact]
     public async Task When_the_accounts_service_is_down_Should_list_the_order_in_flight_until_it_ends()
     {
-        var customer = ShopClient.NewId("cust");
-        var merchant = ShopClient.NewId("shop");
-        await Shop.CreateAccountAsync(customer, "customer", 50m);
-        await Shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await Shop.OpenCustomerAndMerchantAsync(50m);
 
         await System.KillAsync("accounts");
         Guid orderId;

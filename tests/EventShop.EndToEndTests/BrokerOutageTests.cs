@@ -44,10 +44,7 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system) : IClassFixtur
     [Fact]
     public async Task When_the_broker_stops_and_comes_back_Should_keep_running_accept_orders_and_finish_them()
     {
-        var customer = ShopClient.NewId("outage");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", 100m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(customerPrefix: "outage");
 
         await system.Node.StopBrokerAsync();
         Guid orderId;

@@ -10,10 +10,7 @@ public sealed class ConcurrencyTests(EventShopSystem system)
     [Fact]
     public async Task When_40_orders_of_5_race_for_100_Should_complete_exactly_20_and_never_overdraw()
     {
-        var customer = ShopClient.NewId("racer");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", 100.00m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(customerPrefix: "racer");
 
         var orderIds = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => _shop.SubmitOrderAsync(customer, merchant, unitPrice: 5.00m)));
         var orders = await Task.WhenAll(orderIds.Select(id => _shop.WaitForOutcomeAsync(id)));

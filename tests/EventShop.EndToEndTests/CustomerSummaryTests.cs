@@ -15,10 +15,7 @@ public sealed class CustomerSummaryTests(EventShopSystem system)
     /// <summary>A customer with one finished order, so every part of the summary has something in it.</summary>
     async Task<(string Customer, OrderView Order)> CustomerWithOrderAsync()
     {
-        var customer = ShopClient.NewId("cust");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", 100m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         return (customer, await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 20m)));
     }
 

@@ -54,10 +54,7 @@ public sealed class FaultToleranceTests(EventShopSystem system)
     [Fact]
     public async Task When_points_is_down_past_the_step_timeout_Should_compensate_and_cancel()
     {
-        var customer = ShopClient.NewId("slow");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", 50m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(50m, "slow");
 
         await system.KillAsync("points");
         Guid orderId;

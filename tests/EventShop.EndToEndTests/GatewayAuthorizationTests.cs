@@ -73,10 +73,7 @@ public sealed class GatewayAuthorizationTests(EventShopSystem system)
     [Fact]
     public async Task When_a_customer_reads_another_customers_data_Should_be_refused()
     {
-        var owner = ShopClient.NewId("cust");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(owner, "customer", 100m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (owner, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         var orderId = await _shop.SubmitOrderAsync(owner, merchant, unitPrice: 5m);
         using var intruder = system.Customer(ShopClient.NewId("cust"));
 

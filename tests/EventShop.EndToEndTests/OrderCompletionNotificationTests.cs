@@ -14,10 +14,7 @@ public sealed class OrderCompletionNotificationTests(EventShopSystem system)
 
     async Task<(string Customer, Guid OrderId)> SubmitOrderAsync()
     {
-        var customer = ShopClient.NewId("cust");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", 100m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         return (customer, await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 9.99m));
     }
 

@@ -8,19 +8,10 @@ public sealed class OrderPlacementTests(EventShopSystem system)
 {
     readonly ShopClient _shop = new(system);
 
-    async Task<(string Customer, string Merchant)> AccountsAsync(decimal customerBalance = 100m)
-    {
-        var customer = ShopClient.NewId("cust");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", customerBalance);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
-        return (customer, merchant);
-    }
-
     [Fact]
     public async Task When_every_step_succeeds_Should_move_the_total_and_accrue_points()
     {
-        var (customer, merchant) = await AccountsAsync();
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
 
         var orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 12.50m, quantity: 2);
         var order = await _shop.WaitForOutcomeAsync(orderId);
@@ -40,7 +31,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     [Fact]
     public async Task When_orders_publishes_an_event_Should_land_in_the_consuming_services_own_databases()
     {
-        var (customer, merchant) = await AccountsAsync();
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
 
         var orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 10m);
         await _shop.WaitForOutcomeAsync(orderId);
@@ -58,7 +49,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     [Fact]
     public async Task When_points_are_fractional_Should_accrue_the_floor_of_the_total()
     {
-        var (customer, merchant) = await AccountsAsync();
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
 
         var order = await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 3.99m, quantity: 3));
 
@@ -70,7 +61,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     [Fact]
     public async Task When_the_customer_cannot_pay_Should_cancel_without_moving_anything()
     {
-        var (customer, merchant) = await AccountsAsync(customerBalance: 10m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(customerBalance: 10m);
 
         var order = await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 10.01m));
 
@@ -84,7 +75,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     [Fact]
     public async Task When_the_customer_is_frozen_Should_cancel_without_moving_anything()
     {
-        var (customer, merchant) = await AccountsAsync();
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         await _shop.OperatorPostAsync($"/api/accounts/{customer}/freeze");
 
         var order = await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 5m));
@@ -110,7 +101,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     [Fact]
     public async Task When_the_merchant_is_frozen_Should_refund_the_customer()
     {
-        var (customer, merchant) = await AccountsAsync();
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         await _shop.OperatorPostAsync($"/api/accounts/{merchant}/freeze");
 
         var orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 30m);
@@ -128,7 +119,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
     [Fact]
     public async Task When_points_accrual_is_rejected_Should_reverse_the_credit_and_refund_the_customer()
     {
-        var (customer, merchant) = await AccountsAsync();
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         await _shop.OperatorPostAsync($"/api/points/{customer}/suspend");
 
         var orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 40m);

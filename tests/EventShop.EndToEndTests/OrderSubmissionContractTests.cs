@@ -16,10 +16,7 @@ public sealed class OrderSubmissionContractTests(EventShopSystem system)
     [Fact]
     public async Task When_the_same_key_is_sent_ten_times_concurrently_Should_create_one_order_and_one_debit()
     {
-        var customer = ShopClient.NewId("cust");
-        var merchant = ShopClient.NewId("shop");
-        await _shop.CreateAccountAsync(customer, "customer", 100m);
-        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         var key = Guid.NewGuid().ToString();
         var body = new { customerId = customer, merchantId = merchant, items = new[] { new { sku = "SKU-1", quantity = 2, unitPrice = 7.25m } } };
 

@@ -29,6 +29,16 @@ public sealed class ShopClient(EventShopSystem system)
             throw new InvalidOperationException($"creating {accountId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>A fresh customer holding <paramref name="customerBalance"/> and a fresh merchant at 0: the start of most scenarios.</summary>
+    public async Task<(string Customer, string Merchant)> OpenCustomerAndMerchantAsync(decimal customerBalance = 100m, string customerPrefix = "cust")
+    {
+        var customer = NewId(customerPrefix);
+        var merchant = NewId("shop");
+        await CreateAccountAsync(customer, "customer", customerBalance);
+        await CreateAccountAsync(merchant, "merchant", 0m);
+        return (customer, merchant);
+    }
+
     public async Task OperatorPostAsync(string path)
     {
         using var client = system.Operator();
