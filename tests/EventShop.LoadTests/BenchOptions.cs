@@ -143,5 +143,5 @@ public sealed class BenchOptions
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     public string PostgresConnectionString(string database, int maxPoolSize = 20) =>
-        $"Host={PostgresHost};Port={PostgresPort};Database={database};Username={PostgresUser};Password={PostgresPassword};Maximum Pool Size={maxPoolSize}";
+        $"Host={PostgresHost};Port={PostgresPort};Database={database};Username={PostgresUser};Password={PostgresPassword};Maximum Pool Size={maxPoolSize};SSL Mode=Disable";
 }

@@ -78,4 +78,19 @@ public sealed class When_events_are_duplicated_or_late : IAsyncLifetime
         Assert.Equal(0, _saga.PublishedCount<RefundCustomer>());
         Assert.False(await _saga.Harness.Published.Any<MassTransit.Fault<PointsAccrued>>());
     }
+
+    [Fact]
+    public async Task When_a_reply_arrives_for_an_order_it_never_started_Should_acknowledge_it_without_a_fault()
+    {
+        var unknownOrder = Guid.NewGuid();
+
+        await _saga.PublishAsync(new MerchantCredited(unknownOrder, "shop", 10m));
+        await _saga.PublishAsync(new MerchantCreditReversed(unknownOrder, "shop", 10m));
+        await _saga.SettleAsync();
+
+        Assert.True(await _saga.Harness.Consumed.Any<MerchantCredited>(x => x.Context.Message.OrderId == unknownOrder));
+        Assert.False(await _saga.Harness.Published.Any<MassTransit.Fault<MerchantCredited>>());
+        Assert.False(await _saga.Harness.Published.Any<MassTransit.Fault<MerchantCreditReversed>>());
+        Assert.Null(await _saga.Saga.Exists(unknownOrder, m => m.Cancelled, TimeSpan.FromMilliseconds(100)));
+    }
 }

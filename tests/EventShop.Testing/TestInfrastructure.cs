@@ -13,7 +13,7 @@ public sealed record BrokerEndpoint(string Host, int AmqpPort, int ManagementPor
 public sealed record DatabaseEndpoint(string Host, int Port, string Username, string Password)
 {
     public string ConnectionString(string database, int maxPoolSize = 20) =>
-        $"Host={Host};Port={Port};Database={database};Username={Username};Password={Password};Maximum Pool Size={maxPoolSize};Include Error Detail=true";
+        $"Host={Host};Port={Port};Database={database};Username={Username};Password={Password};Maximum Pool Size={maxPoolSize};SSL Mode=Disable;Include Error Detail=true";
 }
 
 /// <summary>

@@ -22,15 +22,15 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         _clock = clock;
 
         Event(() => OrderSubmitted, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => CustomerDebited, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => CustomerDebitRejected, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => MerchantCredited, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => MerchantCreditRejected, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => PointsAccrued, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => PointsAccrualRejected, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => PointsAccrualReversed, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => MerchantCreditReversed, e => e.CorrelateById(m => m.Message.OrderId));
-        Event(() => CustomerRefunded, e => e.CorrelateById(m => m.Message.OrderId));
+        Event(() => CustomerDebited, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => CustomerDebitRejected, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => MerchantCredited, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => MerchantCreditRejected, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => PointsAccrued, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => PointsAccrualRejected, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => PointsAccrualReversed, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => MerchantCreditReversed, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => CustomerRefunded, e => CorrelateReply(e, m => m.OrderId));
         Event(() => StepTimedOut, e =>
         {
             e.CorrelateById(m => m.Message.OrderId);
@@ -135,6 +135,19 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         OnUnhandledEvent(context => context.Ignore());
 
         this.ConnectStateObserver(new TransitionHistoryObserver(_clock));
+    }
+
+    /// <summary>
+    /// A step's reply finds its saga by order id. A reply for an order this saga never started (a command sent by hand, a
+    /// saga row removed) moves nothing on: it is logged and acknowledged, not retried into the error queue.
+    /// </summary>
+    static void CorrelateReply<T>(IEventCorrelationConfigurator<OrderState, T> reply, Func<T, Guid> orderId)
+        where T : class
+    {
+        reply.CorrelateById(context => orderId(context.Message));
+        reply.OnMissingInstance(missing => missing.Execute(context =>
+            LogContext.Warning?.Log("{MessageType} for order {OrderId} ignored: no saga for that order",
+                typeof(T).Name, orderId(context.Message))));
     }
 
     public State Debiting { get; private set; } = null!;

@@ -5,32 +5,40 @@ namespace EventShop.Accounts.Consumers;
 
 /// <summary>
 /// Undoing a step never fails for a business reason: it reverses exactly the ledger entry of that order, ignores the
-/// frozen flag, and is a no-op the second time. When the step has not happened (yet), it leaves a void marker so the
-/// step is rejected if it arrives late. See ADR 0004.
+/// frozen flag and the balance, and is a no-op the second time. When the step has not happened (yet), it leaves a void
+/// marker so the step is rejected if it arrives late. See ADR 0004.
 /// </summary>
 static class Compensation
 {
-    /// <returns>The amount moved back (0 when the original step never happened).</returns>
-    public static async Task<decimal> ReverseAsync(AccountsDbContext db, string accountId, Guid orderId,
+    /// <summary>
+    /// Decides the undo under the order's lock. The caller publishes the outcome, then calls <see cref="Reversal.ApplyAsync"/>
+    /// last, so the account row is locked only for the final balance update.
+    /// </summary>
+    public static async Task<Reversal> PlanAsync(AccountsDbContext db, string accountId, Guid orderId,
         LedgerEntryType original, LedgerEntryType reversal, LedgerEntryType voided, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var account = await db.LockAccountAsync(accountId, cancellationToken);
+        await db.LockOrderAsync(orderId, cancellationToken);
         var ledger = await db.OrderLedgerAsync(orderId, cancellationToken);
 
-        var done = ledger.Find(reversal);
-        if (done is not null)
-            return done.Amount;
+        if (ledger.Find(reversal) is { } done)
+            return new Reversal(done.Amount, null);
 
-        var entry = ledger.Find(original);
-        if (entry is null || account is null)
+        if (ledger.Find(original) is not { } entry)
         {
             if (!ledger.Has(voided))
                 db.Ledger.Add(new LedgerEntry { AccountId = accountId, OrderId = orderId, Type = voided, Amount = 0, CreatedAt = now });
-            return 0;
+            return new Reversal(0, null);
         }
 
-        var reversed = account.Post(orderId, reversal, -entry.Amount, now);
-        db.Ledger.Add(reversed);
-        return reversed.Amount;
+        return new Reversal(-entry.Amount,
+            new LedgerEntry { AccountId = entry.AccountId, OrderId = orderId, Type = reversal, Amount = -entry.Amount, CreatedAt = now });
+    }
+
+    /// <param name="Amount">The amount moved back (0 when the original step never happened), signed as its ledger entry.</param>
+    /// <param name="ToPost">The reversing entry still to write, or null when there is nothing (more) to move.</param>
+    public sealed record Reversal(decimal Amount, LedgerEntry? ToPost)
+    {
+        public Task ApplyAsync(AccountsDbContext db, CancellationToken cancellationToken) =>
+            ToPost is null ? Task.CompletedTask : db.PostAsync(ToPost, cancellationToken);
     }
 }

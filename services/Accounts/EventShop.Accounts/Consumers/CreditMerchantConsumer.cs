@@ -6,12 +6,18 @@ using MassTransit;
 
 namespace EventShop.Accounts.Consumers;
 
+/// <summary>
+/// Every order credits the same few merchants, so this handler never locks the merchant's row to decide: it serialises on
+/// the order, reads the account without a lock (a credit needs no balance check) and moves the balance with one atomic
+/// UPDATE at the very end.
+/// </summary>
 public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider clock) : IConsumer<CreditMerchant>
 {
     public async Task Consume(ConsumeContext<CreditMerchant> context)
     {
         var command = context.Message;
-        var account = await db.LockAccountAsync(command.MerchantId, context.CancellationToken);
+        await db.LockOrderAsync(command.OrderId, context.CancellationToken);
+        var account = await db.FindAccountAsync(command.MerchantId, context.CancellationToken);
         var ledger = await db.OrderLedgerAsync(command.OrderId, context.CancellationToken);
 
         var rejection = Rejection(account, ledger);
@@ -21,10 +27,16 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
             return;
         }
 
-        if (!ledger.Has(LedgerEntryType.Credit))
-            db.Ledger.Add(account!.Post(command.OrderId, LedgerEntryType.Credit, command.Amount, clock.GetUtcNow()));
-
+        // A repeated command (new message id, same order) gets the same answer and moves nothing.
         await context.Publish(new MerchantCredited(command.OrderId, command.MerchantId, command.Amount));
+        if (!ledger.Has(LedgerEntryType.Credit))
+        {
+            await db.PostAsync(new LedgerEntry
+            {
+                AccountId = command.MerchantId, OrderId = command.OrderId, Type = LedgerEntryType.Credit,
+                Amount = command.Amount, CreatedAt = clock.GetUtcNow(),
+            }, context.CancellationToken);
+        }
     }
 
     static string? Rejection(Account? account, OrderLedger ledger)
@@ -37,6 +49,7 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
             return RejectionReasons.WrongAccountKind;
         if (ledger.Has(LedgerEntryType.Credit))
             return null;
+        // Freezing is an operator's action: a credit committed just before it is ordered before it, as if it came first.
         if (account.Status == AccountStatus.Frozen)
             return RejectionReasons.AccountFrozen;
         return null;

@@ -11,6 +11,8 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
     public async Task Consume(ConsumeContext<DebitCustomer> context)
     {
         var command = context.Message;
+        // The order first (it serialises this debit with its refund), then the customer's row: the balance check needs it.
+        await db.LockOrderAsync(command.OrderId, context.CancellationToken);
         var account = await db.LockAccountAsync(command.CustomerId, context.CancellationToken);
         var ledger = await db.OrderLedgerAsync(command.OrderId, context.CancellationToken);
 

@@ -10,9 +10,10 @@ public sealed class RefundCustomerConsumer(AccountsDbContext db, TimeProvider cl
     public async Task Consume(ConsumeContext<RefundCustomer> context)
     {
         var command = context.Message;
-        var refunded = await Compensation.ReverseAsync(db, command.CustomerId, command.OrderId,
+        var refund = await Compensation.PlanAsync(db, command.CustomerId, command.OrderId,
             LedgerEntryType.Debit, LedgerEntryType.Refund, LedgerEntryType.DebitVoided, clock.GetUtcNow(), context.CancellationToken);
 
-        await context.Publish(new CustomerRefunded(command.OrderId, command.CustomerId, refunded));
+        await context.Publish(new CustomerRefunded(command.OrderId, command.CustomerId, refund.Amount));
+        await refund.ApplyAsync(db, context.CancellationToken);
     }
 }

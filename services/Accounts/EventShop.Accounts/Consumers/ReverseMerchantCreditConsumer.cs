@@ -10,9 +10,10 @@ public sealed class ReverseMerchantCreditConsumer(AccountsDbContext db, TimeProv
     public async Task Consume(ConsumeContext<ReverseMerchantCredit> context)
     {
         var command = context.Message;
-        var reversed = await Compensation.ReverseAsync(db, command.MerchantId, command.OrderId,
+        var reversal = await Compensation.PlanAsync(db, command.MerchantId, command.OrderId,
             LedgerEntryType.Credit, LedgerEntryType.CreditReversal, LedgerEntryType.CreditVoided, clock.GetUtcNow(), context.CancellationToken);
 
-        await context.Publish(new MerchantCreditReversed(command.OrderId, command.MerchantId, -reversed));
+        await context.Publish(new MerchantCreditReversed(command.OrderId, command.MerchantId, -reversal.Amount));
+        await reversal.ApplyAsync(db, context.CancellationToken);
     }
 }

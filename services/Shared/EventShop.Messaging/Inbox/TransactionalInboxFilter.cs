@@ -26,6 +26,9 @@ public sealed class TransactionalInboxFilter<TMessage>(
 
         // A retry may reuse the scope of the failed attempt: start from a clean change tracker.
         dbContext.ChangeTracker.Clear();
+        // SaveChanges inside our transaction would wrap each call in SAVEPOINT/RELEASE (two more round trips). A failure
+        // fails the whole message and the retry starts a new transaction, so a savepoint would never be rolled back to.
+        dbContext.Database.AutoSavepointsEnabled = false;
 
         await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
 

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using EventShop.Testing;
+using RabbitMQ.Client;
+
+namespace EventShop.EndToEndTests;
+
+/// <summary>
+/// A step and its undo can reach Accounts at the same moment (the saga timed out on the step and compensates while the step
+/// is still queued). ADR 0004: whichever runs first, the order ends with either the credit and its reversal or a void
+/// marker and no credit; never a credit that nobody reverses.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class StepAndUndoRaceTests(EventShopSystem system)
+{
+    const int Orders = 80;
+    readonly ShopClient _shop = new(system);
+
+    [Fact]
+    public async Task When_a_credit_and_its_reversal_arrive_together_Should_leave_the_merchant_with_nothing()
+    {
+        var merchant = ShopClient.NewId("race-shop");
+        await _shop.CreateAccountAsync(merchant, "merchant", 0m);
+
+        var orderIds = Enumerable.Range(0, Orders).Select(_ => Guid.NewGuid()).ToArray();
+        var messageIds = new List<Guid>();
+        await using (var connection = await ConnectAsync())
+        await using (var creditChannel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
+        await using (var reverseChannel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
+        {
+            foreach (var orderId in orderIds)
+            {
+                var credit = Envelope("CreditMerchant", new { orderId, merchantId = merchant, amount = 10.00m });
+                var reverse = Envelope("ReverseMerchantCredit", new { orderId, merchantId = merchant });
+                messageIds.AddRange([credit.MessageId, reverse.MessageId]);
+                await Task.WhenAll(
+                    SendAsync(creditChannel, "credit-merchant", credit.Body),
+                    SendAsync(reverseChannel, "reverse-merchant-credit", reverse.Body));
+            }
+        }
+
+        await WaitUntilConsumedAsync(messageIds);
+
+        var accounts = system.ConnectionString("Accounts");
+        var orderList = string.Join(",", orderIds.Select(id => $"'{id}'"));
+        Assert.Equal(0, await Invariants.ScalarAsync(accounts, $"""
+            SELECT count(*) FROM accounts.ledger_entries c
+            WHERE c."Type" = 'Credit' AND c."OrderId" IN ({orderList})
+              AND NOT EXISTS (SELECT 1 FROM accounts.ledger_entries r WHERE r."OrderId" = c."OrderId" AND r."Type" = 'CreditReversal')
+            """));
+        Assert.Equal(Orders, await Invariants.ScalarAsync(accounts, $"""
+            SELECT count(DISTINCT "OrderId") FROM accounts.ledger_entries
+            WHERE "OrderId" IN ({orderList}) AND "Type" IN ('CreditReversal', 'CreditVoided')
+            """));
+        Assert.Equal(0.00m, (await _shop.AccountAsync(merchant)).Balance);
+        Assert.Equal(0, await Invariants.DuplicatedLedgerEntriesAsync(system));
+    }
+
+    async Task<IConnection> ConnectAsync()
+    {
+        var factory = new ConnectionFactory
+        {
+            HostName = system.Broker.Host,
+            Port = system.Broker.AmqpPort,
+            UserName = system.Broker.Username,
+            Password = system.Broker.Password,
+            VirtualHost = system.VirtualHost,
+        };
+        return await factory.CreateConnectionAsync("step-and-undo-race-test");
+    }
+
+    /// <summary>MassTransit's JSON envelope, written by hand: the test speaks the wire format, as any other publisher could.</summary>
+    static (Guid MessageId, byte[] Body) Envelope(string contract, object message)
+    {
+        var messageId = Guid.NewGuid();
+        var body = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            messageId,
+            messageType = new[] { $"urn:message:EventShop.Contracts.Accounts:{contract}" },
+            message,
+            sentTime = DateTimeOffset.UtcNow,
+        });
+        return (messageId, body);
+    }
+
+    /// <summary>Each MassTransit receive endpoint has an exchange of its own name bound to its queue.</summary>
+    static async Task SendAsync(IChannel channel, string queue, byte[] body) =>
+        await channel.BasicPublishAsync(queue, "", mandatory: true,
+            new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true }, body);
+
+    async Task WaitUntilConsumedAsync(List<Guid> messageIds)
+    {
+        var ids = string.Join(",", messageIds.Select(id => $"'{id}'"));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long consumed;
+        while ((consumed = await Invariants.ScalarAsync(system.ConnectionString("Accounts"),
+                   $"SELECT count(*) FROM messaging.inbox_messages WHERE \"MessageId\" IN ({ids})")) < messageIds.Count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {consumed} of {messageIds.Count} messages consumed after 60 s\n{system.Diagnostics()}");
+            await Task.Delay(200);
+        }
+    }
+}
