@@ -11,12 +11,17 @@ public sealed class OrderStateMachineHarness : IAsyncLifetime
 {
     readonly ServiceProvider _provider;
 
-    public OrderStateMachineHarness()
+    /// <param name="services">Stand-ins for the services the saga talks to, e.g. a consumer that fails.</param>
+    public OrderStateMachineHarness(Action<IBusRegistrationConfigurator>? services = null)
     {
         _provider = new ServiceCollection()
             .AddSingleton(TimeProvider.System)
             .Configure<OrderPlacementOptions>(options => options.StepTimeout = TimeSpan.FromSeconds(30))
-            .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<OrderStateMachine, OrderState>().InMemoryRepository())
+            .AddMassTransitTestHarness(bus =>
+            {
+                bus.AddSagaStateMachine<OrderStateMachine, OrderState>().InMemoryRepository();
+                services?.Invoke(bus);
+            })
             .BuildServiceProvider(true);
         Harness = _provider.GetRequiredService<ITestHarness>();
     }

@@ -31,6 +31,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         Event(() => PointsAccrualReversed, e => CorrelateReply(e, m => m.OrderId));
         Event(() => MerchantCreditReversed, e => CorrelateReply(e, m => m.OrderId));
         Event(() => CustomerRefunded, e => CorrelateReply(e, m => m.OrderId));
+        Event(() => DebitFaulted, e => CorrelateReply(e, m => m.Message.OrderId));
+        Event(() => CreditFaulted, e => CorrelateReply(e, m => m.Message.OrderId));
+        Event(() => AccrualFaulted, e => CorrelateReply(e, m => m.Message.OrderId));
         Event(() => StepTimedOut, e =>
         {
             e.CorrelateById(m => m.Message.OrderId);
@@ -66,11 +69,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Publish(context => CancellationOf(context.Saga))
                 .TransitionTo(Cancelled),
             // The debit may still happen late: the refund returns it, or voids it if it has not arrived yet.
-            When(StepTimedOut, IsCurrentStep)
-                .Then(context => Fail(context.Saga, "Customer debit timed out"))
-                .Then(StartStep)
-                .Publish(context => Refund(context.Saga))
-                .TransitionTo(Refunding));
+            RefundAfterUncertainDebit(When(StepTimedOut, IsCurrentStep), _ => "Customer debit timed out"),
+            RefundAfterUncertainDebit(When(DebitFaulted), context => FaultReason("Customer debit", context.Message)));
 
         During(Crediting,
             When(MerchantCredited)
@@ -82,11 +82,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Then(StartStep)
                 .Publish(context => Refund(context.Saga))
                 .TransitionTo(Refunding),
-            When(StepTimedOut, IsCurrentStep)
-                .Then(context => Fail(context.Saga, "Merchant credit timed out"))
-                .Then(StartStep)
-                .Publish(context => ReverseCredit(context.Saga))
-                .TransitionTo(ReversingCredit));
+            ReverseAfterUncertainCredit(When(StepTimedOut, IsCurrentStep), _ => "Merchant credit timed out"),
+            ReverseAfterUncertainCredit(When(CreditFaulted), context => FaultReason("Merchant credit", context.Message)));
 
         During(Accruing,
             When(PointsAccrued)
@@ -98,11 +95,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Then(StartStep)
                 .Publish(context => ReverseCredit(context.Saga))
                 .TransitionTo(ReversingCredit),
-            When(StepTimedOut, IsCurrentStep)
-                .Then(context => Fail(context.Saga, "Points accrual timed out"))
-                .Then(StartStep)
-                .Publish(context => ReversePoints(context.Saga))
-                .TransitionTo(ReversingPoints));
+            ReverseAfterUncertainAccrual(When(StepTimedOut, IsCurrentStep), _ => "Points accrual timed out"),
+            ReverseAfterUncertainAccrual(When(AccrualFaulted), context => FaultReason("Points accrual", context.Message)));
 
         During(ReversingPoints,
             When(PointsAccrualReversed)
@@ -171,6 +165,38 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     public Event<CustomerRefunded> CustomerRefunded { get; private set; } = null!;
     public Event<OrderStepTimedOut> StepTimedOut { get; private set; } = null!;
 
+    /// <summary>The step's command failed in its service after every retry and went to its _error queue.</summary>
+    public Event<Fault<DebitCustomer>> DebitFaulted { get; private set; } = null!;
+    public Event<Fault<CreditMerchant>> CreditFaulted { get; private set; } = null!;
+    public Event<Fault<AccruePoints>> AccrualFaulted { get; private set; } = null!;
+
+    // A step that timed out or faulted has an uncertain outcome: it may have happened, or still happen if an operator moves
+    // the command back from _error. So both undo the step itself too (the undo reverses it, or voids it so it is rejected
+    // later: ADR 0004), unlike a rejection, which is a definite "nothing happened".
+    EventActivityBinder<OrderState, T> RefundAfterUncertainDebit<T>(EventActivityBinder<OrderState, T> when,
+        Func<BehaviorContext<OrderState, T>, string> reason) where T : class =>
+        when.Then(context => Fail(context.Saga, reason(context)))
+            .Then(StartStep)
+            .Publish(context => Refund(context.Saga))
+            .TransitionTo(Refunding);
+
+    EventActivityBinder<OrderState, T> ReverseAfterUncertainCredit<T>(EventActivityBinder<OrderState, T> when,
+        Func<BehaviorContext<OrderState, T>, string> reason) where T : class =>
+        when.Then(context => Fail(context.Saga, reason(context)))
+            .Then(StartStep)
+            .Publish(context => ReverseCredit(context.Saga))
+            .TransitionTo(ReversingCredit);
+
+    EventActivityBinder<OrderState, T> ReverseAfterUncertainAccrual<T>(EventActivityBinder<OrderState, T> when,
+        Func<BehaviorContext<OrderState, T>, string> reason) where T : class =>
+        when.Then(context => Fail(context.Saga, reason(context)))
+            .Then(StartStep)
+            .Publish(context => ReversePoints(context.Saga))
+            .TransitionTo(ReversingPoints);
+
+    static string FaultReason<T>(string step, Fault<T> fault) =>
+        $"{step} failed: {fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error"}";
+
     void StartStep(BehaviorContext<OrderState> context)
     {
         context.Saga.StepToken = NewId.NextGuid();
@@ -186,7 +212,11 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
     static bool IsCurrentStep(BehaviorContext<OrderState, OrderStepTimedOut> context) => context.Message.StepToken == context.Saga.StepToken;
 
-    static void Fail(OrderState saga, string reason) => saga.FailureReason ??= reason;
+    /// <summary>The first failure wins. Cut to the column's 200 characters: a fault's exception message can be any length.</summary>
+    static void Fail(OrderState saga, string reason) =>
+        saga.FailureReason ??= reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength - 3), "...");
+
+    const int MaxReasonLength = 200;
 
     OrderCancelled CancellationOf(OrderState saga) => new(saga.CorrelationId, saga.FailureReason ?? "Cancelled", _clock.GetUtcNow());
 
