@@ -2,6 +2,7 @@ using EventShop.Messaging.Outbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace EventShop.Messaging.Inbox;
 
@@ -32,33 +33,52 @@ public sealed class TransactionalInboxFilter<TMessage>(
 
         await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
 
-        // Claim the message id in one round trip: a row that already exists means an earlier delivery committed.
-        var claimed = await dbContext.Database.ExecuteSqlAsync($"""
-            INSERT INTO messaging.inbox_messages ("Consumer", "MessageId", "MessageType", "ProcessedAt")
-            VALUES ({consumer}, {messageId}, {typeof(TMessage).Name}, {clock.GetUtcNow()})
-            ON CONFLICT DO NOTHING
-            """, context.CancellationToken);
-        if (claimed == 0)
+        // The inbox row is written with the handler's own changes, in the same batch (no round trip of its own). A message
+        // that was already committed once makes that insert fail on the inbox key: the handler's work is rolled back with it.
+        // A concurrent duplicate waits on the first delivery's uncommitted key and fails once that one commits.
+        dbContext.Set<InboxMessage>().Add(new InboxMessage
         {
+            Consumer = consumer, MessageId = messageId, MessageType = typeof(TMessage).Name, ProcessedAt = clock.GetUtcNow(),
+        });
+
+        var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, dbContext, clock);
+        var messagingTransaction = new MessagingTransaction(dbContext);
+        transactionalContext.AddOrUpdatePayload(() => messagingTransaction, _ => messagingTransaction);
+
+        try
+        {
+            await next.Send(transactionalContext);
+            await dbContext.SaveChangesAsync(context.CancellationToken);
+        }
+        catch (Exception exception) when (IsAlreadyProcessed(exception))
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+            dbContext.ChangeTracker.Clear();
             logger.LogInformation("Skipping {MessageType} {MessageId} on {Consumer}: already processed", typeof(TMessage).Name, messageId, consumer);
             // Counts as consumed, so the broker message is acknowledged instead of being moved to the _skipped queue.
             await context.NotifyConsumed(context, TimeSpan.Zero, consumer);
             return;
         }
 
-        var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, dbContext, clock);
-        var messagingTransaction = new MessagingTransaction(dbContext);
-        transactionalContext.AddOrUpdatePayload(() => messagingTransaction, _ => messagingTransaction);
-
-        await next.Send(transactionalContext);
-
-        await dbContext.SaveChangesAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
         messagingTransaction.Committed();
 
         if (transactionalContext.OutboxMessageCount > 0)
             outboxSignal.Notify();
     }
+
+    /// <summary>The inbox key already exists: this consumer committed this message id before. Handlers that save early
+    /// (a saga update, an atomic balance update) meet it inside the handler, so MassTransit may have wrapped it.</summary>
+    static bool IsAlreadyProcessed(Exception exception) =>
+        exception switch
+        {
+            PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: InboxKey } => true,
+            DbUpdateException { InnerException: { } inner } => IsAlreadyProcessed(inner),
+            _ when exception.InnerException is { } inner => IsAlreadyProcessed(inner),
+            _ => false,
+        };
+
+    const string InboxKey = "PK_inbox_messages";
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("transactionalInbox");
 
