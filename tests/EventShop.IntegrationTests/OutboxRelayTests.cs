@@ -40,6 +40,29 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
     }
 
     [Fact]
+    public async Task When_a_consumer_commits_Should_publish_its_messages_from_memory_without_waiting_for_the_poll()
+    {
+        // The poll is an hour away: only the in-memory hand-over can deliver within the test.
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus =>
+            {
+                bus.AddConsumer<WriteProbeRowConsumer>();
+                bus.AddConsumer<ProbeRowWrittenConsumer>();
+            },
+            new Dictionary<string, string?> { ["Messaging:Outbox:PollInterval"] = "01:00:00" });
+        await Task.Delay(500); // let the relay's first poll (at start) pass
+
+        var rowIds = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid()).ToArray();
+        foreach (var rowId in rowIds)
+            await host.Bus.Publish(new WriteProbeRow(rowId, 1));
+
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Count >= rowIds.Length,
+            $"only {host.Deliveries.Received.Count} of {rowIds.Length} ProbeRowWritten arrived: the committed rows were not handed to the relay");
+        await Eventually.TrueAsync(async () => await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages") == 0,
+            "published rows must be deleted");
+    }
+
+    [Fact]
     public async Task When_several_relays_run_at_once_Should_deliver_every_message_exactly_once()
     {
         await using var first = await StartHostAsync();

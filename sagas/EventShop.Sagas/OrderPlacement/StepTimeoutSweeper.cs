@@ -60,7 +60,7 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, Outbox
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (due.Count > 0)
-            outboxSignal.Notify();
+            outboxSignal.Committed(db);
         return due.Count;
     }
 }

@@ -62,6 +62,7 @@ public static class OrdersApi
             {
                 // One SaveChanges is one transaction: the order, its idempotency key and the OrderSubmitted event commit together.
                 await db.SaveChangesAsync(token);
+                outboxSignal.Committed(db);
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {
@@ -75,7 +76,6 @@ public static class OrdersApi
                 db.ChangeTracker.Clear();
             }
 
-            outboxSignal.Notify();
             return Accepted(order.OrderId, OrderStatus.Pending);
         }, cancellationToken);
     }

@@ -64,7 +64,7 @@ public sealed class TransactionalInboxFilter<TMessage>(
         messagingTransaction.Committed();
 
         if (transactionalContext.OutboxMessageCount > 0)
-            outboxSignal.Notify();
+            outboxSignal.Committed(dbContext);
     }
 
     /// <summary>The inbox key already exists: this consumer committed this message id before. Handlers that save early

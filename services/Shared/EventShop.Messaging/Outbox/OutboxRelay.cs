@@ -9,9 +9,10 @@ using Microsoft.Extensions.Options;
 namespace EventShop.Messaging.Outbox;
 
 /// <summary>
-/// Delivers committed outbox rows to the broker and deletes them once the broker confirmed them.
-/// Rows are claimed with FOR UPDATE SKIP LOCKED: several relays (replicas of a service) share the work without
-/// sending a row twice at the same time, and because no cursor is kept, a row that commits late is never skipped.
+/// Delivers committed outbox rows to the broker and deletes them once the broker confirmed them. Two paths:
+/// rows this process committed are handed over in memory (<see cref="OutboxSignal"/>) and published at once; a poll every
+/// <see cref="OutboxRelayOptions.PollInterval"/> claims the rest with FOR UPDATE SKIP LOCKED, so several relays (replicas
+/// of a service) share the work, and because no cursor is kept, a row that commits late is never skipped.
 /// A crash after the confirm but before the delete sends the row again with the same MessageId; consumers' inboxes absorb that.
 /// </summary>
 public sealed class OutboxRelay<TDbContext>(
@@ -29,19 +30,31 @@ public sealed class OutboxRelay<TDbContext>(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var consecutiveFailures = 0;
+        var lastPoll = long.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // While the broker is away there is no point claiming rows; resume as soon as MassTransit has reconnected.
+                // While the broker is away there is no point publishing; resume as soon as MassTransit has reconnected.
                 await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
-                var (claimed, failed) = await DeliverBatchAsync(stoppingToken);
+
+                var failed = await DeliverCommittedAsync(stoppingToken);
+                var claimed = 0;
+                if (lastPoll == long.MinValue || Stopwatch.GetElapsedTime(lastPoll) >= _options.PollInterval)
+                {
+                    lastPoll = Stopwatch.GetTimestamp();
+                    (claimed, var pollFailed) = await DeliverBatchAsync(stoppingToken);
+                    failed += pollFailed;
+                    if (claimed == _options.BatchSize)
+                        lastPoll = long.MinValue; // a backlog: poll again at once
+                }
+
                 if (failed > 0)
-                    throw new OutboxDeliveryException($"{failed} of {claimed} outbox messages could not be delivered");
+                    throw new OutboxDeliveryException($"{failed} outbox messages could not be delivered; they stay in the table for the next poll");
 
                 consecutiveFailures = 0;
-                if (claimed < _options.BatchSize)
-                    await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                if (!signal.HasCommitted && lastPoll != long.MinValue)
+                    await signal.WaitAsync(_options.PollInterval - Stopwatch.GetElapsedTime(lastPoll) is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -58,17 +71,51 @@ public sealed class OutboxRelay<TDbContext>(
         }
     }
 
-    /// <summary>Claims one batch, publishes it, deletes what the broker confirmed. Returns how many rows were claimed and how many failed.</summary>
+    /// <summary>
+    /// The fast path: publishes the rows this process has just committed (handed over in memory), then deletes the confirmed
+    /// ones with one statement. A row that fails stays in the table and is left to the poll. Returns how many failed.
+    /// </summary>
+    public async Task<int> DeliverCommittedAsync(CancellationToken cancellationToken)
+    {
+        var rows = signal.TakeCommitted(_options.BatchSize);
+        if (rows.Count == 0)
+            return 0;
+
+        try
+        {
+            var delivered = await Task.WhenAll(rows.Select(row => TryDeliverAsync(row, cancellationToken)));
+            var sentIds = rows.Where((_, i) => delivered[i]).Select(row => row.Id).ToArray();
+            if (sentIds.Length > 0)
+            {
+                await using var scope = scopeFactory.CreateAsyncScope();
+                var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+                await dbContext.Set<OutboxMessage>().Where(x => sentIds.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);
+            }
+
+            return rows.Count - sentIds.Length;
+        }
+        finally
+        {
+            // Deleted, or failed and left in the table: either way the poll may take what is still there.
+            signal.Released(rows.Select(row => row.Id));
+        }
+    }
+
+    /// <summary>
+    /// The poll: claims one batch of rows this process is not already publishing (rows of other processes, of a crashed
+    /// process, or that failed), publishes it, deletes what the broker confirmed. Returns how many rows were claimed and failed.
+    /// </summary>
     public async Task<(int Claimed, int Failed)> DeliverBatchAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
 
+        var inFlight = signal.InFlight();
         var rows = await dbContext.Set<OutboxMessage>()
             .FromSql($"""
                 SELECT * FROM messaging.outbox_messages
-                WHERE "Attempts" < {_options.MaxAttempts}
+                WHERE "Attempts" < {_options.MaxAttempts} AND NOT ("Id" = ANY({inFlight}))
                 ORDER BY "Id"
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED

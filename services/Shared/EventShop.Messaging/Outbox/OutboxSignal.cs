@@ -1,14 +1,45 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+
 namespace EventShop.Messaging.Outbox;
 
 /// <summary>
-/// Wakes the relay as soon as this process commits outbox rows, so delivery does not wait for the next poll.
-/// Rows committed by other processes (or left by a crash) are still found by polling.
+/// Hands the outbox rows this process has just committed to its relay, which publishes them from memory at once: no poll
+/// to wait for and no query to read them back. The rows stay in the table until the broker has confirmed them, so a crash
+/// before that loses nothing; the relay's poll finds them (and rows committed by other processes).
 /// </summary>
 public sealed class OutboxSignal : IDisposable
 {
     readonly SemaphoreSlim _signal = new(0, 1);
+    readonly ConcurrentQueue<OutboxMessage> _committed = new();
+    readonly ConcurrentDictionary<long, byte> _inFlight = new();
+    int _queued;
 
-    public void Notify()
+    /// <summary>Beyond this many rows waiting in memory (the broker has been away a while) rows are left to the poll alone.</summary>
+    public const int MaxQueued = 10_000;
+
+    /// <summary>Call after the transaction that wrote the rows has committed (never before: a rollback must send nothing).</summary>
+    public void Committed(DbContext dbContext)
+    {
+        var any = false;
+        foreach (var entry in dbContext.ChangeTracker.Entries<OutboxMessage>())
+        {
+            // Saved rows are Unchanged and carry their database id; anything else was not written.
+            if (entry.State != EntityState.Unchanged || entry.Entity.Id == 0)
+                continue;
+            any = true;
+            if (Volatile.Read(ref _queued) >= MaxQueued)
+                continue;
+            _inFlight.TryAdd(entry.Entity.Id, 0);
+            _committed.Enqueue(entry.Entity);
+            Interlocked.Increment(ref _queued);
+        }
+
+        if (any)
+            Notify();
+    }
+
+    void Notify()
     {
         if (_signal.CurrentCount == 0)
         {
@@ -20,4 +51,28 @@ public sealed class OutboxSignal : IDisposable
     public void Dispose() => _signal.Dispose();
 
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+
+    /// <summary>Takes up to <paramref name="max"/> committed rows handed over by this process.</summary>
+    internal List<OutboxMessage> TakeCommitted(int max)
+    {
+        var rows = new List<OutboxMessage>();
+        while (rows.Count < max && _committed.TryDequeue(out var row))
+        {
+            Interlocked.Decrement(ref _queued);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    internal bool HasCommitted => !_committed.IsEmpty;
+
+    /// <summary>Ids this process is publishing from memory: its own poll leaves them alone.</summary>
+    internal long[] InFlight() => [.. _inFlight.Keys];
+
+    /// <summary>The rows are no longer this process's to publish from memory: deleted, or left to the poll after a failure.</summary>
+    internal void Released(IEnumerable<long> ids)
+    {
+        foreach (var id in ids)
+            _inFlight.TryRemove(id, out _);
+    }
 }
