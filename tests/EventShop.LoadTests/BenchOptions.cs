@@ -34,7 +34,7 @@ public sealed class BenchOptions
     public TimeSpan SettleTimeout { get; private set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Load before the measured phases, so JIT compilation, tiering and pool growth are not measured as the system's cost.</summary>
-    public TimeSpan WarmUp { get; private set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan WarmUp { get; private set; } = TimeSpan.FromSeconds(30);
 
     public bool Probes { get; private set; } = true;
     public TimeSpan ProbeDuration { get; private set; } = TimeSpan.FromSeconds(5);
@@ -66,7 +66,7 @@ public sealed class BenchOptions
           --rate R                  offered orders/s in the rate phase (default 100); --rate-duration S (default 30)
           --drain S                 seconds to wait for the last orders to end (default 45)
           --settle-timeout S        before checking invariants, wait this long at most for Pending orders to end (default 120)
-          --warmup S                seconds of unmeasured load first (default 20; its orders still count for the invariants)
+          --warmup S                seconds of unmeasured load at full concurrency first (default 30: lets the JIT settle; its orders still count for the invariants)
           --no-probes               skip the broker and database limit probes; --probe-seconds S (default 5); --db-clients N (default 16)
           --out DIR                 where report.md, report.json and latency.svg go (default results/<timestamp>)
           --pids DIR                .run/pids of the running services, for their peak memory

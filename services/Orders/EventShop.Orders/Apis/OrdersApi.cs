@@ -50,10 +50,7 @@ public static class OrdersApi
 
         return await TransientDatabaseRetry.Pipeline.ExecuteAsync(async token =>
         {
-            var existing = await FindByIdempotencyKeyAsync(db, scope, idempotencyKey!, token);
-            if (existing is not null)
-                return Replay(existing.Value, requestHash);
-
+            // No lookup first: a new key is the common case, and the unique index on (scope, key) catches a reused one.
             var order = Order.Place(NewId.NextGuid(), body.CustomerId!, body.MerchantId!, items, scope, idempotencyKey!, requestHash, clock.GetUtcNow());
             db.Orders.Add(order);
             db.PublishThroughOutbox(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
@@ -66,9 +63,9 @@ public static class OrdersApi
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {
-                // A concurrent request with the same key won the race; answer as it did.
+                // The key was used before (a client retry), or a concurrent request with it won the race: answer as it did.
                 db.ChangeTracker.Clear();
-                existing = await FindByIdempotencyKeyAsync(db, scope, idempotencyKey!, token);
+                var existing = await FindByIdempotencyKeyAsync(db, scope, idempotencyKey!, token);
                 return Replay(existing!.Value, requestHash);
             }
             finally
@@ -144,17 +141,27 @@ public static class OrdersApi
         var deadline = clock.GetUtcNow() + wait;
         while (true)
         {
+            // Registered before the read, so a change committed in between is not missed.
             var changed = notifier.WaitForChangeAsync(orderId);
-            var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(x => x.OrderId == orderId, cancellationToken);
-            if (order is null || !user.MayAccess(order.CustomerId))
-                return TypedResults.NotFound();
+            try
+            {
+                var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(x => x.OrderId == orderId, cancellationToken);
+                if (order is null || !user.MayAccess(order.CustomerId))
+                    return TypedResults.NotFound();
 
-            var remaining = deadline - clock.GetUtcNow();
-            if (order.Status != OrderStatus.Pending || remaining <= TimeSpan.Zero)
-                return TypedResults.Ok(OrderResponse.From(order));
+                var remaining = deadline - clock.GetUtcNow();
+                if (order.Status != OrderStatus.Pending || remaining <= TimeSpan.Zero)
+                    return TypedResults.Ok(OrderResponse.From(order));
 
-            // Another replica may have applied the change: re-read at least every second.
-            await WaitAsync(changed, remaining < TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1), cancellationToken);
+                // Another replica may have applied the change: re-read at least every second.
+                var committed = await WaitAsync(changed, remaining < TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1), cancellationToken);
+                if (committed is { Status: not OrderStatus.Pending })
+                    return TypedResults.Ok(OrderResponse.From(committed));
+            }
+            finally
+            {
+                notifier.Forget(orderId, changed);
+            }
         }
     }
 
@@ -173,15 +180,23 @@ public static class OrdersApi
             while (order.Status == OrderStatus.Pending && !token.IsCancellationRequested)
             {
                 var changed = notifier.WaitForChangeAsync(orderId);
-                var next = await db.Orders.AsNoTracking().SingleAsync(x => x.OrderId == orderId, token);
+                Order next;
+                try
+                {
+                    next = await db.Orders.AsNoTracking().SingleAsync(x => x.OrderId == orderId, token);
+                    if (next.Status == order.Status)
+                        next = await WaitAsync(changed, TimeSpan.FromSeconds(1), token) ?? next;
+                }
+                finally
+                {
+                    notifier.Forget(orderId, changed);
+                }
+
                 if (next.Status != order.Status)
                 {
                     order = next;
                     yield return new SseItem<OrderResponse>(OrderResponse.From(order), "status");
-                    continue;
                 }
-
-                await WaitAsync(changed, TimeSpan.FromSeconds(1), token);
             }
         }
 
@@ -204,15 +219,16 @@ public static class OrdersApi
         return TypedResults.Ok(orders.Select(OrderResponse.From).ToArray());
     }
 
-    static async Task WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <returns>The order as its change committed in this process, or null when the wait timed out.</returns>
+    static async Task<Order?> WaitAsync(Task<Order> changed, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
-            await changed.WaitAsync(timeout, cancellationToken);
+            return await changed.WaitAsync(timeout, cancellationToken);
         }
         catch (TimeoutException)
         {
-            // fall through to a fresh read
+            return null; // the caller reads the order again
         }
     }
 }

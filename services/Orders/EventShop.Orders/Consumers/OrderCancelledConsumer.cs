@@ -16,7 +16,7 @@ public sealed class OrderCancelledConsumer(OrdersDbContext db, OrderStatusNotifi
         if (order.Cancel(context.Message.Reason, clock.GetUtcNow()))
         {
             await db.SaveChangesAsync(context.CancellationToken);
-            context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order.OrderId));
+            context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order));
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed class OrderCompletedConsumer(OrdersDbContext db, OrderStatusNotifi
         if (order.Complete(context.Message.PointsAccrued, clock.GetUtcNow()))
         {
             await db.SaveChangesAsync(context.CancellationToken);
-            context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order.OrderId));
+            context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order));
         }
     }
 }

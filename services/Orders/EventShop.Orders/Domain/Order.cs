@@ -33,8 +33,8 @@ public sealed class Order
         IdempotencyScope = idempotencyScope,
         IdempotencyKey = idempotencyKey,
         RequestHash = requestHash,
-        CreatedAt = now,
-        UpdatedAt = now,
+        CreatedAt = AsStored(now),
+        UpdatedAt = AsStored(now),
     };
 
     /// <returns>False when the order had already ended (a duplicate or late outcome): nothing changes.</returns>
@@ -44,7 +44,7 @@ public sealed class Order
             return false;
         Status = OrderStatus.Completed;
         PointsAccrued = pointsAccrued;
-        UpdatedAt = now;
+        UpdatedAt = AsStored(now);
         return true;
     }
 
@@ -54,9 +54,15 @@ public sealed class Order
             return false;
         Status = OrderStatus.Cancelled;
         FailureReason = reason;
-        UpdatedAt = now;
+        UpdatedAt = AsStored(now);
         return true;
     }
+
+    /// <summary>
+    /// PostgreSQL keeps microseconds, .NET ticks are 100 ns. The order in memory is handed to waiting requests as it
+    /// committed (<see cref="OrderStatusNotifier"/>), so it must say exactly what a read of the row would return.
+    /// </summary>
+    static DateTimeOffset AsStored(DateTimeOffset time) => new(time.Ticks - time.Ticks % 10, time.Offset);
 }
 
 public sealed class OrderItem

@@ -18,13 +18,19 @@ public sealed class PointsDbContext(DbContextOptions<PointsDbContext> options) :
         modelBuilder.AddTransactionalMessaging();
     }
 
-    /// <summary>Returns the member row locked for this transaction, creating an active member on first use.</summary>
+    /// <summary>
+    /// Returns the member row locked for this transaction, creating an active member on first use. One statement: the
+    /// no-op DO UPDATE locks an existing row as FOR UPDATE would, and RETURNING hands it back (no second round trip).
+    /// </summary>
     public async Task<Member> LockMemberAsync(string customerId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await Database.ExecuteSqlAsync(
-            $"INSERT INTO points.members (\"CustomerId\", \"Balance\", \"Status\", \"UpdatedAt\") VALUES ({customerId}, 0, 'Active', {now}) ON CONFLICT DO NOTHING",
-            cancellationToken);
-        return await Members.FromSql($"SELECT * FROM points.members WHERE \"CustomerId\" = {customerId} FOR UPDATE").SingleAsync(cancellationToken);
+        // Not composed with further operators: EF runs the statement as written (an INSERT cannot be wrapped in a subquery).
+        var members = await Members.FromSql($"""
+            INSERT INTO points.members ("CustomerId", "Balance", "Status", "UpdatedAt") VALUES ({customerId}, 0, 'Active', {now})
+            ON CONFLICT ("CustomerId") DO UPDATE SET "CustomerId" = EXCLUDED."CustomerId"
+            RETURNING *
+            """).ToListAsync(cancellationToken);
+        return members.Single();
     }
 
     /// <summary>Every points entry of one order (at most one per type), read once per message.</summary>
