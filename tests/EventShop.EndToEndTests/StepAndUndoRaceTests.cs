@@ -6,8 +6,8 @@ namespace EventShop.EndToEndTests;
 
 /// <summary>
 /// A step and its undo can reach Accounts at the same moment (the saga timed out on the step and compensates while the step
-/// is still queued). ADR 0004: whichever runs first, the order ends with either the credit and its reversal or a void
-/// marker and no credit; never a credit that nobody reverses.
+/// is still queued). ADR 0004: whichever runs first, the order ends with either the step and its undo or a void marker and
+/// no step; never money moved that nobody gives back.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class StepAndUndoRaceTests(EventShopSystem system)
@@ -21,37 +21,67 @@ public sealed class StepAndUndoRaceTests(EventShopSystem system)
         var merchant = ShopClient.NewId("race-shop");
         await _shop.CreateAccountAsync(merchant, "merchant", 0m);
 
+        var orderIds = await RaceAsync(
+            orderId => ("credit-merchant", Envelope("CreditMerchant", new { orderId, merchantId = merchant, amount = 10.00m })),
+            orderId => ("reverse-merchant-credit", Envelope("ReverseMerchantCredit", new { orderId, merchantId = merchant })));
+
+        await AssertEveryStepUndoneAsync(orderIds, step: "Credit", undo: "CreditReversal", voided: "CreditVoided");
+        Assert.Equal(0.00m, (await _shop.AccountAsync(merchant)).Balance);
+    }
+
+    [Fact]
+    public async Task When_a_debit_and_its_refund_arrive_together_Should_leave_the_customer_whole()
+    {
+        var customer = ShopClient.NewId("race-cust");
+        await _shop.CreateAccountAsync(customer, "customer", 1000m);
+
+        var orderIds = await RaceAsync(
+            orderId => ("debit-customer", Envelope("DebitCustomer", new { orderId, customerId = customer, amount = 10.00m })),
+            orderId => ("refund-customer", Envelope("RefundCustomer", new { orderId, customerId = customer })));
+
+        await AssertEveryStepUndoneAsync(orderIds, step: "Debit", undo: "Refund", voided: "DebitVoided");
+        Assert.Equal(1000.00m, (await _shop.AccountAsync(customer)).Balance);
+    }
+
+    /// <summary>Sends a step and its undo for <see cref="Orders"/> fresh orders, each pair at the same moment, and waits until Accounts consumed all.</summary>
+    async Task<Guid[]> RaceAsync(Func<Guid, (string Queue, (Guid MessageId, byte[] Body) Message)> step,
+        Func<Guid, (string Queue, (Guid MessageId, byte[] Body) Message)> undo)
+    {
         var orderIds = Enumerable.Range(0, Orders).Select(_ => Guid.NewGuid()).ToArray();
         var messageIds = new List<Guid>();
         await using (var connection = await ConnectAsync())
-        await using (var creditChannel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
-        await using (var reverseChannel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
+        await using (var stepChannel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
+        await using (var undoChannel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
         {
             foreach (var orderId in orderIds)
             {
-                var credit = Envelope("CreditMerchant", new { orderId, merchantId = merchant, amount = 10.00m });
-                var reverse = Envelope("ReverseMerchantCredit", new { orderId, merchantId = merchant });
-                messageIds.AddRange([credit.MessageId, reverse.MessageId]);
+                var (stepQueue, stepMessage) = step(orderId);
+                var (undoQueue, undoMessage) = undo(orderId);
+                messageIds.AddRange([stepMessage.MessageId, undoMessage.MessageId]);
                 await Task.WhenAll(
-                    SendAsync(creditChannel, "credit-merchant", credit.Body),
-                    SendAsync(reverseChannel, "reverse-merchant-credit", reverse.Body));
+                    SendAsync(stepChannel, stepQueue, stepMessage.Body),
+                    SendAsync(undoChannel, undoQueue, undoMessage.Body));
             }
         }
 
         await WaitUntilConsumedAsync(messageIds);
+        return orderIds;
+    }
 
+    /// <summary>Each order ends with the step and its undo, or with a void marker and no step; never a step left standing.</summary>
+    async Task AssertEveryStepUndoneAsync(Guid[] orderIds, string step, string undo, string voided)
+    {
         var accounts = system.ConnectionString("Accounts");
         var orderList = string.Join(",", orderIds.Select(id => $"'{id}'"));
         Assert.Equal(0, await Invariants.ScalarAsync(accounts, $"""
-            SELECT count(*) FROM accounts.ledger_entries c
-            WHERE c."Type" = 'Credit' AND c."OrderId" IN ({orderList})
-              AND NOT EXISTS (SELECT 1 FROM accounts.ledger_entries r WHERE r."OrderId" = c."OrderId" AND r."Type" = 'CreditReversal')
+            SELECT count(*) FROM accounts.ledger_entries s
+            WHERE s."Type" = '{step}' AND s."OrderId" IN ({orderList})
+              AND NOT EXISTS (SELECT 1 FROM accounts.ledger_entries u WHERE u."OrderId" = s."OrderId" AND u."Type" = '{undo}')
             """));
         Assert.Equal(Orders, await Invariants.ScalarAsync(accounts, $"""
             SELECT count(DISTINCT "OrderId") FROM accounts.ledger_entries
-            WHERE "OrderId" IN ({orderList}) AND "Type" IN ('CreditReversal', 'CreditVoided')
+            WHERE "OrderId" IN ({orderList}) AND "Type" IN ('{undo}', '{voided}')
             """));
-        Assert.Equal(0.00m, (await _shop.AccountAsync(merchant)).Balance);
         Assert.Equal(0, await Invariants.DuplicatedLedgerEntriesAsync(system));
     }
 
