@@ -161,6 +161,16 @@ public sealed record BenchReport(
         foreach (var check in Invariants)
             Line($"| {check.Name} | {(check.Passed ? "ok" : "**FAILED**")} | {check.Detail} |");
         Line($"");
+        Line($"## Against the targets");
+        Line($"Targets for the 2-core machine with everything on one box; docs/benchmark.md records them run by run, with the before and after of each hot-path change.");
+        Line($"");
+        foreach (var p in Phases.Where(p => p.Name == "max"))
+            Line($"- At least 200 orders/s settled at the maximum, none lost or stuck: {p.SteadySettledPerSecond:0.0}/s, {Verdict(p.SteadySettledPerSecond >= 200 && p.NotSeenTerminal == 0)}.");
+        foreach (var p in Phases.Where(p => p.Name == "rate"))
+            Line($"- At an offered 100 orders/s, submit-to-terminal p50 at most 50 ms and p99 at most 250 ms (this phase: {p.Load}): p50 {p.ClientLatencyMs.P50:0} ms, p99 {p.ClientLatencyMs.P99:0} ms, {(p.Load.StartsWith("offered 100/s", StringComparison.Ordinal) ? Verdict(p.ClientLatencyMs.P50 <= 50 && p.ClientLatencyMs.P99 <= 250) : "not comparable: another rate")}.");
+        if (AchievedToCeiling is { } ratio)
+            Line($"- Achieved/ceiling (long-term goal 0.5): {ratio:0.00}.");
+        Line($"");
         Line($"## Peak memory per service process");
         Line($"| service | pid | peak RSS (VmHWM) MiB | RSS at end MiB |");
         Line($"|---|---:|---:|---:|");
@@ -176,6 +186,8 @@ public sealed record BenchReport(
 
         return md.ToString();
     }
+
+    static string Verdict(bool met) => met ? "met" : "**not met**";
 
     public static IReadOnlyList<ProcessMemory> ReadMemory(string? pidDirectory)
     {
