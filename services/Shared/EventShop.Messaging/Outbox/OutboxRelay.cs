@@ -27,6 +27,11 @@ public sealed class OutboxRelay<TDbContext>(
 
     readonly OutboxRelayOptions _options = options.Value;
 
+    // Published from memory and confirmed by the broker, not deleted yet: deleted together, one statement per window
+    // instead of one per wake-up. They stay "in flight" (the poll leaves them alone) until the delete has committed.
+    readonly List<long> _confirmed = [];
+    long _firstConfirmedAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var consecutiveFailures = 0;
@@ -39,6 +44,7 @@ public sealed class OutboxRelay<TDbContext>(
                 await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
 
                 var failed = await DeliverCommittedAsync(stoppingToken);
+                await DeleteConfirmedAsync(force: false, stoppingToken);
                 var claimed = 0;
                 if (lastPoll == long.MinValue || Stopwatch.GetElapsedTime(lastPoll) >= _options.PollInterval)
                 {
@@ -54,11 +60,11 @@ public sealed class OutboxRelay<TDbContext>(
 
                 consecutiveFailures = 0;
                 if (!signal.HasCommitted && lastPoll != long.MinValue)
-                    await signal.WaitAsync(_options.PollInterval - Stopwatch.GetElapsedTime(lastPoll) is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, stoppingToken);
+                    await signal.WaitAsync(NextWake(lastPoll), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception exception)
             {
@@ -69,11 +75,35 @@ public sealed class OutboxRelay<TDbContext>(
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+
+        try
+        {
+            await DeleteConfirmedAsync(force: true, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // Those rows are sent again after a restart, with the same MessageIds; the receivers' inboxes absorb them.
+            logger.LogWarning(exception, "Outbox relay for {DbContext} could not delete {Count} delivered rows on stop", typeof(TDbContext).Name, _confirmed.Count);
+        }
+    }
+
+    /// <summary>How long to sleep when nothing is handed over: until the next poll, or sooner if confirmed rows wait for their delete.</summary>
+    TimeSpan NextWake(long lastPoll)
+    {
+        var untilPoll = _options.PollInterval - Stopwatch.GetElapsedTime(lastPoll);
+        if (_confirmed.Count > 0)
+        {
+            var untilDelete = _options.DeleteWindow - Stopwatch.GetElapsedTime(_firstConfirmedAt);
+            untilPoll = untilDelete < untilPoll ? untilDelete : untilPoll;
+        }
+
+        return untilPoll > TimeSpan.Zero ? untilPoll : TimeSpan.Zero;
     }
 
     /// <summary>
-    /// The fast path: publishes the rows this process has just committed (handed over in memory), then deletes the confirmed
-    /// ones with one statement. A row that fails stays in the table and is left to the poll. Returns how many failed.
+    /// The fast path: publishes the rows this process has just committed (handed over in memory); the confirmed ones are
+    /// deleted by <see cref="DeleteConfirmedAsync"/>. A row that fails stays in the table and is left to the poll.
+    /// Returns how many failed.
     /// </summary>
     public async Task<int> DeliverCommittedAsync(CancellationToken cancellationToken)
     {
@@ -81,24 +111,47 @@ public sealed class OutboxRelay<TDbContext>(
         if (rows.Count == 0)
             return 0;
 
+        bool[] delivered;
         try
         {
-            var delivered = await Task.WhenAll(rows.Select(row => TryDeliverAsync(row, cancellationToken)));
-            var sentIds = rows.Where((_, i) => delivered[i]).Select(row => row.Id).ToArray();
-            if (sentIds.Length > 0)
-            {
-                await using var scope = scopeFactory.CreateAsyncScope();
-                var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-                await dbContext.Set<OutboxMessage>().Where(x => sentIds.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);
-            }
-
-            return rows.Count - sentIds.Length;
+            delivered = await Task.WhenAll(rows.Select(row => TryDeliverAsync(row, cancellationToken)));
         }
-        finally
+        catch
         {
-            // Deleted, or failed and left in the table: either way the poll may take what is still there.
             signal.Released(rows.Select(row => row.Id));
+            throw;
         }
+
+        var failedIds = rows.Where((_, i) => !delivered[i]).Select(row => row.Id).ToList();
+        signal.Released(failedIds);
+
+        var sentIds = rows.Where((_, i) => delivered[i]).Select(row => row.Id);
+        if (_confirmed.Count == 0)
+            _firstConfirmedAt = Stopwatch.GetTimestamp();
+        _confirmed.AddRange(sentIds);
+        return failedIds.Count;
+    }
+
+    /// <summary>
+    /// Deletes the rows published from memory once a batch is full or the oldest has waited <see cref="OutboxRelayOptions.DeleteWindow"/>
+    /// (or at once with <paramref name="force"/>). Until then a crash would send them again with the same MessageIds.
+    /// </summary>
+    public async Task DeleteConfirmedAsync(bool force, CancellationToken cancellationToken)
+    {
+        if (_confirmed.Count == 0)
+            return;
+        if (!force && _confirmed.Count < _options.BatchSize && Stopwatch.GetElapsedTime(_firstConfirmedAt) < _options.DeleteWindow)
+            return;
+
+        var ids = _confirmed.ToArray();
+        await using (var scope = scopeFactory.CreateAsyncScope())
+        {
+            var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            await dbContext.Set<OutboxMessage>().Where(x => ids.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        _confirmed.Clear();
+        signal.Released(ids);
     }
 
     /// <summary>
