@@ -69,8 +69,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Publish(context => CancellationOf(context.Saga))
                 .TransitionTo(Cancelled),
             // The debit may still happen late: the refund returns it, or voids it if it has not arrived yet.
-            RefundAfterUncertainDebit(When(StepTimedOut, IsCurrentStep), _ => "Customer debit timed out"),
-            RefundAfterUncertainDebit(When(DebitFaulted), context => FaultReason("Customer debit", context.Message)));
+            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), _ => "Customer debit timed out", Refund, Refunding),
+            UndoUncertainStep(When(DebitFaulted), context => FaultReason("Customer debit", context.Message), Refund, Refunding));
 
         During(Crediting,
             When(MerchantCredited)
@@ -82,8 +82,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Then(StartStep)
                 .Publish(context => Refund(context.Saga))
                 .TransitionTo(Refunding),
-            ReverseAfterUncertainCredit(When(StepTimedOut, IsCurrentStep), _ => "Merchant credit timed out"),
-            ReverseAfterUncertainCredit(When(CreditFaulted), context => FaultReason("Merchant credit", context.Message)));
+            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), _ => "Merchant credit timed out", ReverseCredit, ReversingCredit),
+            UndoUncertainStep(When(CreditFaulted), context => FaultReason("Merchant credit", context.Message), ReverseCredit, ReversingCredit));
 
         During(Accruing,
             When(PointsAccrued)
@@ -95,8 +95,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Then(StartStep)
                 .Publish(context => ReverseCredit(context.Saga))
                 .TransitionTo(ReversingCredit),
-            ReverseAfterUncertainAccrual(When(StepTimedOut, IsCurrentStep), _ => "Points accrual timed out"),
-            ReverseAfterUncertainAccrual(When(AccrualFaulted), context => FaultReason("Points accrual", context.Message)));
+            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), _ => "Points accrual timed out", ReversePoints, ReversingPoints),
+            UndoUncertainStep(When(AccrualFaulted), context => FaultReason("Points accrual", context.Message), ReversePoints, ReversingPoints));
 
         During(ReversingPoints,
             When(PointsAccrualReversed)
@@ -173,26 +173,14 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     // A step that timed out or faulted has an uncertain outcome: it may have happened, or still happen if an operator moves
     // the command back from _error. So both undo the step itself too (the undo reverses it, or voids it so it is rejected
     // later: ADR 0004), unlike a rejection, which is a definite "nothing happened".
-    EventActivityBinder<OrderState, T> RefundAfterUncertainDebit<T>(EventActivityBinder<OrderState, T> when,
-        Func<BehaviorContext<OrderState, T>, string> reason) where T : class =>
+    EventActivityBinder<OrderState, T> UndoUncertainStep<T, TUndo>(EventActivityBinder<OrderState, T> when,
+        Func<BehaviorContext<OrderState, T>, string> reason, Func<OrderState, TUndo> undo, State undoing)
+        where T : class
+        where TUndo : class =>
         when.Then(context => Fail(context.Saga, reason(context)))
             .Then(StartStep)
-            .Publish(context => Refund(context.Saga))
-            .TransitionTo(Refunding);
-
-    EventActivityBinder<OrderState, T> ReverseAfterUncertainCredit<T>(EventActivityBinder<OrderState, T> when,
-        Func<BehaviorContext<OrderState, T>, string> reason) where T : class =>
-        when.Then(context => Fail(context.Saga, reason(context)))
-            .Then(StartStep)
-            .Publish(context => ReverseCredit(context.Saga))
-            .TransitionTo(ReversingCredit);
-
-    EventActivityBinder<OrderState, T> ReverseAfterUncertainAccrual<T>(EventActivityBinder<OrderState, T> when,
-        Func<BehaviorContext<OrderState, T>, string> reason) where T : class =>
-        when.Then(context => Fail(context.Saga, reason(context)))
-            .Then(StartStep)
-            .Publish(context => ReversePoints(context.Saga))
-            .TransitionTo(ReversingPoints);
+            .Publish(context => undo(context.Saga))
+            .TransitionTo(undoing);
 
     static string FaultReason<T>(string step, Fault<T> fault) =>
         $"{step} failed: {fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error"}";

@@ -25,7 +25,7 @@ public static class MessagingModel
         modelBuilder.Entity<InboxMessage>(inbox =>
         {
             inbox.ToTable("inbox_messages", Schema);
-            inbox.HasKey(x => new { x.Consumer, x.MessageId });
+            inbox.HasKey(x => new { x.Consumer, x.MessageId }).HasName(InboxMessage.KeyName);
             inbox.Property(x => x.Consumer).HasMaxLength(200);
             inbox.Property(x => x.MessageType).HasMaxLength(300);
             inbox.HasIndex(x => x.ProcessedAt);

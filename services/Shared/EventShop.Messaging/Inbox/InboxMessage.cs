@@ -6,6 +6,9 @@ namespace EventShop.Messaging.Inbox;
 /// </summary>
 public sealed class InboxMessage
 {
+    /// <summary>The primary key's name: a unique violation on it means the message was processed before.</summary>
+    public const string KeyName = "PK_inbox_messages";
+
     public required string Consumer { get; set; }
     public Guid MessageId { get; set; }
     public required string MessageType { get; set; }

@@ -70,15 +70,8 @@ public sealed class TransactionalInboxFilter<TMessage>(
     /// <summary>The inbox key already exists: this consumer committed this message id before. Handlers that save early
     /// (a saga update, an atomic balance update) meet it inside the handler, so MassTransit may have wrapped it.</summary>
     static bool IsAlreadyProcessed(Exception exception) =>
-        exception switch
-        {
-            PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: InboxKey } => true,
-            DbUpdateException { InnerException: { } inner } => IsAlreadyProcessed(inner),
-            _ when exception.InnerException is { } inner => IsAlreadyProcessed(inner),
-            _ => false,
-        };
-
-    const string InboxKey = "PK_inbox_messages";
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: InboxMessage.KeyName }
+        || exception.InnerException is { } inner && IsAlreadyProcessed(inner);
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("transactionalInbox");
 

@@ -111,10 +111,10 @@ public sealed class OutboxRelay<TDbContext>(
         if (rows.Count == 0)
             return 0;
 
-        bool[] delivered;
+        long[] sentIds, failedIds;
         try
         {
-            delivered = await Task.WhenAll(rows.Select(row => TryDeliverAsync(row, cancellationToken)));
+            (sentIds, failedIds) = await PublishAsync(rows, cancellationToken);
         }
         catch
         {
@@ -122,14 +122,11 @@ public sealed class OutboxRelay<TDbContext>(
             throw;
         }
 
-        var failedIds = rows.Where((_, i) => !delivered[i]).Select(row => row.Id).ToList();
         signal.Released(failedIds);
-
-        var sentIds = rows.Where((_, i) => delivered[i]).Select(row => row.Id);
         if (_confirmed.Count == 0)
             _firstConfirmedAt = Stopwatch.GetTimestamp();
         _confirmed.AddRange(sentIds);
-        return failedIds.Count;
+        return failedIds.Length;
     }
 
     /// <summary>
@@ -178,12 +175,10 @@ public sealed class OutboxRelay<TDbContext>(
         if (rows.Count == 0)
             return (0, 0);
 
-        var delivered = await Task.WhenAll(rows.Select(row => TryDeliverAsync(row, cancellationToken)));
+        var (sentIds, failedIds) = await PublishAsync(rows, cancellationToken);
 
-        var sentIds = rows.Where((_, i) => delivered[i]).Select(row => row.Id).ToArray();
-        var failedIds = rows.Where((_, i) => !delivered[i]).Select(row => row.Id).ToArray();
-
-        await dbContext.Set<OutboxMessage>().Where(x => sentIds.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);
+        if (sentIds.Length > 0)
+            await dbContext.Set<OutboxMessage>().Where(x => sentIds.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);
         if (failedIds.Length > 0)
         {
             await dbContext.Set<OutboxMessage>().Where(x => failedIds.Contains(x.Id))
@@ -192,6 +187,14 @@ public sealed class OutboxRelay<TDbContext>(
 
         await transaction.CommitAsync(cancellationToken);
         return (rows.Count, failedIds.Length);
+    }
+
+    /// <summary>Publishes the rows concurrently, so the broker's confirms overlap; returns the ids it confirmed and the ids that failed.</summary>
+    async Task<(long[] Sent, long[] Failed)> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
+    {
+        var delivered = await Task.WhenAll(rows.Select(row => TryDeliverAsync(row, cancellationToken)));
+        return ([.. rows.Where((_, i) => delivered[i]).Select(row => row.Id)],
+            [.. rows.Where((_, i) => !delivered[i]).Select(row => row.Id)]);
     }
 
     async Task<bool> TryDeliverAsync(OutboxMessage row, CancellationToken cancellationToken)

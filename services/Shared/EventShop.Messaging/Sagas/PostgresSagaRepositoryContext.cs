@@ -15,13 +15,17 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
     readonly PostgresSagaConsumeContextFactory<TSaga> _factory;
     readonly string _tableName;
 
+    // The saga's table comes from the EF model, which is the same for every message in this process: looked up once.
+    // (Per generic instantiation: TMessage varies, so it is looked up once per message type, which is still a handful.)
+    static string? s_tableName;
+
     public PostgresSagaRepositoryContext(DbContext dbContext, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory)
         : base(consumeContext, dbContext)
     {
         _dbContext = dbContext;
         _consumeContext = consumeContext;
         _factory = factory;
-        _tableName = TableName(dbContext);
+        _tableName = s_tableName ??= TableName(dbContext);
     }
 
     public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
