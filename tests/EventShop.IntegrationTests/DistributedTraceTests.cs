@@ -16,6 +16,7 @@ using EventShop.Sagas.Extensions;
 using EventShop.Sagas.Infrastructure;
 using EventShop.ServiceDefaults;
 using EventShop.Testing;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -84,6 +85,9 @@ public sealed class DistributedTraceTests : IAsyncLifetime
         await migrate(app);
         await app.StartAsync();
         _apps.Add(app);
+        // The bus starts in the background (the host does not wait for it). Until the saga host's queues are bound, an
+        // OrderSubmitted published by Orders would be routed nowhere, so the test waits as the process fixtures wait for /health.
+        await app.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
         return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
