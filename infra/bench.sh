@@ -43,9 +43,13 @@ mkdir -p "$OUT"
 log "building the load generator"
 dotnet build "$ROOT/tests/EventShop.LoadTests/EventShop.LoadTests.csproj" -c "$CONFIGURATION" -v quiet -nologo >/dev/null
 
+# The database probe connects the way the services do: over the Unix socket when 'start' uses it.
+pg_host=()
+[ -s "$RUN_DIR/pg-socket" ] && pg_host=(--pg-host "$(cat "$RUN_DIR/pg-socket")")
+
 set +e
 dotnet "$ROOT/tests/EventShop.LoadTests/bin/$CONFIGURATION/net10.0/EventShop.LoadTests.dll" \
-  --gateway http://localhost:8080 --out "$OUT" --pids "$RUN_DIR/pids" "$@" | tee "$OUT/console.log"
+  --gateway http://localhost:8080 --out "$OUT" --pids "$RUN_DIR/pids" "${pg_host[@]}" "$@" | tee "$OUT/console.log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -43,6 +43,7 @@ start_postgres() {
     as_root su postgres -c "psql -qtAc \"select 1 from pg_database where datname='$db'\"" | grep -q 1 \
       || as_root su postgres -c "psql -qc 'create database $db owner $PG_USER'"
   done
+  allow_socket_login
   # Many connections per service (pools) plus the tests' own databases.
   if [ "$(as_root su postgres -c "psql -qtAc 'show max_connections'")" -lt 400 ]; then
     log "raising max_connections to 400 (restart)"
@@ -68,6 +69,28 @@ start_rabbitmq() {
     curl -fsS -u "$RABBIT_USER:$RABBIT_PASS" http://localhost:15672/api/overview >/dev/null 2>&1 && break
     sleep 1
   done
+}
+
+# The services started on this box (infra/eventshop start, run-plain) and the benchmark talk to PostgreSQL over its Unix
+# socket: a round trip skips the kernel's TCP/IP path, a measurable share of an order's CPU on 2 cores (docs/benchmark.md).
+# Debian allows only peer login over the socket, so our role gets a password line ahead of the others. The usable socket
+# directory goes to $STATE_DIR/pg-socket; without it everything stays on TCP.
+allow_socket_login() {
+  local hba socket_dir
+  hba=$(as_root su postgres -c "psql -qtAc 'show hba_file'")
+  if ! grep -qE "^local[[:space:]]+all[[:space:]]+$PG_USER[[:space:]]" "$hba"; then
+    log "allowing password login for $PG_USER over the Unix socket ($hba)"
+    as_root awk -v line="local   all             $PG_USER                               scram-sha-256" \
+      '!done && /^local/ { print line; done = 1 } { print }' "$hba" > "$STATE_DIR/pg_hba.conf.new"
+    as_root sh -c "cat '$STATE_DIR/pg_hba.conf.new' > '$hba'" && rm -f "$STATE_DIR/pg_hba.conf.new"
+    as_root su postgres -c "psql -qtAc 'select pg_reload_conf()'" >/dev/null
+  fi
+  socket_dir=$(as_root su postgres -c "psql -qtAc 'show unix_socket_directories'" | cut -d, -f1 | xargs)
+  if [ -n "$socket_dir" ] && PGPASSWORD=$PG_PASS psql -h "$socket_dir" -U "$PG_USER" -d "${DATABASES[0]}" -qtAc 'select 1' >/dev/null 2>&1; then
+    echo "$socket_dir" > "$STATE_DIR/pg-socket"
+  else
+    rm -f "$STATE_DIR/pg-socket"
+  fi
 }
 
 install_missing

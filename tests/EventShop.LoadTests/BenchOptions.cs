@@ -139,8 +139,9 @@ public sealed class BenchOptions
             RejectedShare = 0;
     }
 
+    /// <summary>A loopback address, or a Unix socket directory (an absolute path), which is local by definition.</summary>
     static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+        host.StartsWith('/') || host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     public string PostgresConnectionString(string database, int maxPoolSize = 20) =>
         $"Host={PostgresHost};Port={PostgresPort};Database={database};Username={PostgresUser};Password={PostgresPassword};Maximum Pool Size={maxPoolSize};SSL Mode=Disable";
