@@ -1,5 +1,6 @@
 using EventShop.Messaging.Outbox;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventShop.IntegrationTests;
 
@@ -58,6 +59,30 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
 
         await Eventually.TrueAsync(() => host.Deliveries.Received.Count >= rowIds.Length,
             $"only {host.Deliveries.Received.Count} of {rowIds.Length} ProbeRowWritten arrived: the committed rows were not handed to the relay");
+        await Eventually.TrueAsync(async () => await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages") == 0,
+            "published rows must be deleted");
+    }
+
+    [Fact]
+    public async Task When_code_outside_a_consumer_commits_Should_hand_its_rows_to_the_relay_without_waiting_for_the_poll()
+    {
+        // An HTTP handler or a timer commits and hands the rows over (OutboxSignal.Committed); the poll is an hour away.
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<ProbeRowWrittenConsumer>(),
+            new Dictionary<string, string?> { ["Messaging:Outbox:PollInterval"] = "01:00:00" });
+        await Task.Delay(500); // let the relay's first poll (at start) pass
+
+        const int count = 20;
+        for (var i = 0; i < count; i++)
+        {
+            await using var db = host.NewDbContext();
+            db.PublishThroughOutbox(new ProbeRowWritten(Guid.NewGuid()));
+            await db.SaveChangesAsync();
+            host.Services.GetRequiredService<OutboxSignal>().Committed(db);
+        }
+
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Count >= count,
+            $"only {host.Deliveries.Received.Count} of {count} ProbeRowWritten arrived: the committed rows were not handed to the relay");
         await Eventually.TrueAsync(async () => await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages") == 0,
             "published rows must be deleted");
     }
