@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EventShop.Contracts.Orders;
+using EventShop.Messaging;
 using EventShop.Messaging.Outbox;
 using EventShop.Orders.Domain;
 using EventShop.Orders.Infrastructure;
@@ -51,7 +52,7 @@ public static class OrdersApi
         return await TransientDatabaseRetry.Pipeline.ExecuteAsync(async token =>
         {
             // No lookup first: a new key is the common case, and the unique index on (scope, key) catches a reused one.
-            var order = Order.Place(NewId.NextGuid(), body.CustomerId!, body.MerchantId!, items, scope, idempotencyKey!, requestHash, clock.GetUtcNow());
+            var order = Order.Place(SequentialIds.Next(), body.CustomerId!, body.MerchantId!, items, scope, idempotencyKey!, requestHash, clock.GetUtcNow());
             db.Orders.Add(order);
             db.PublishThroughOutbox(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
                 correlationId: order.OrderId, clock: clock);

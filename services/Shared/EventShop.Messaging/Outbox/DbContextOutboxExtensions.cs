@@ -12,7 +12,7 @@ public static class DbContextOutboxExtensions
     public static Guid PublishThroughOutbox<T>(this DbContext dbContext, T message, Guid? correlationId = null, TimeProvider? clock = null)
         where T : class
     {
-        var messageId = NewId.NextGuid();
+        var messageId = SequentialIds.Next();
         dbContext.Set<OutboxMessage>().Add(OutboxSerializer.Create(message, typeof(T), messageId, destinationAddress: null,
             correlationId, conversationId: NewId.NextGuid(), initiatorId: null, clock ?? TimeProvider.System));
         return messageId;

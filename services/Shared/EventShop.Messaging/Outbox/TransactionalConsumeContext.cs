@@ -28,7 +28,8 @@ public sealed class TransactionalConsumeContext<TMessage> : OutboxConsumeContext
     public override Task AddSend<T>(SendContext<T> context)
     {
         var destination = IsPublish(context) ? null : context.DestinationAddress?.ToString();
-        _dbContext.Set<OutboxMessage>().Add(OutboxSerializer.Create(context.Message, typeof(T), context.MessageId ?? NewId.NextGuid(),
+        // Our own message id instead of MassTransit's: it becomes the receivers' inbox key (SequentialIds explains why).
+        _dbContext.Set<OutboxMessage>().Add(OutboxSerializer.Create(context.Message, typeof(T), SequentialIds.Next(),
             destination, context.CorrelationId, context.ConversationId, context.InitiatorId, _clock));
         OutboxMessageCount++;
         return Task.CompletedTask;
