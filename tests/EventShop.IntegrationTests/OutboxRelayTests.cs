@@ -88,6 +88,32 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
     }
 
     [Fact]
+    public async Task When_a_committed_row_is_handed_over_late_Should_publish_it_once()
+    {
+        // Polls every 50 ms: without the grace, one of them takes the row in the gap between its commit and the hand-over
+        // (a thread-pool queue away under load), and the hand-over then publishes it a second time.
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<ProbeRowWrittenConsumer>(),
+            new Dictionary<string, string?>
+            {
+                ["Messaging:Outbox:PollInterval"] = "00:00:00.050",
+                ["Messaging:Outbox:PollGrace"] = "00:00:02",
+            });
+
+        await using var db = host.NewDbContext();
+        var messageId = db.PublishThroughOutbox(new ProbeRowWritten(Guid.NewGuid()));
+        await db.SaveChangesAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1)); // twenty polls while the row is committed but not handed over yet
+        Assert.Empty(host.Deliveries.Received);
+
+        host.Services.GetRequiredService<OutboxSignal>().Committed(db);
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == messageId), "the handed-over row was not delivered");
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the grace: a poll would find the row if it were still in the table
+        Assert.Single(host.Deliveries.Received);
+        Assert.Equal(0, await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages"));
+    }
+
+    [Fact]
     public async Task When_several_relays_run_at_once_Should_deliver_every_message_exactly_once()
     {
         await using var first = await StartHostAsync();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -46,7 +47,14 @@ public static class DatabaseExtensions
         // is measurable CPU on the hot path (docs/benchmark.md).
         builder.Services.AddDbContextPool<TDbContext>(options => options
             .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
-            .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll));
+            .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll)
+            // A failed command reaches its caller as an exception, and the caller decides: the inbox acknowledges a duplicate,
+            // an idempotent submit answers the earlier order, MassTransit retries and logs a real fault, ASP.NET logs an
+            // unhandled one. EF logging each of them as an error with its stack trace first is noise (every duplicate
+            // delivery looked like a failure) and, at a few hundred a minute, measurable CPU.
+            .ConfigureWarnings(warnings => warnings.Log(
+                (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+                (RelationalEventId.CommandError, LogLevel.Debug))));
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database");
         return builder;
     }

@@ -20,6 +20,7 @@ public sealed class OutboxRelay<TDbContext>(
     IBusControl bus,
     OutboxSignal signal,
     IOptions<OutboxRelayOptions> options,
+    TimeProvider clock,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
@@ -152,8 +153,8 @@ public sealed class OutboxRelay<TDbContext>(
     }
 
     /// <summary>
-    /// The poll: claims one batch of rows this process is not already publishing (rows of other processes, of a crashed
-    /// process, or that failed), publishes it, deletes what the broker confirmed. Returns how many rows were claimed and failed.
+    /// The poll: claims one batch of rows this process is not already publishing and that are older than
+    /// <see cref="OutboxRelayOptions.PollGrace"/> (rows of other processes, of a crashed process, or that failed), publishes it, deletes what the broker confirmed. Returns how many rows were claimed and failed.
     /// </summary>
     public async Task<(int Claimed, int Failed)> DeliverBatchAsync(CancellationToken cancellationToken)
     {
@@ -162,10 +163,11 @@ public sealed class OutboxRelay<TDbContext>(
         await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
 
         var inFlight = signal.InFlight();
+        var committedBefore = clock.GetUtcNow() - _options.PollGrace;
         var rows = await dbContext.Set<OutboxMessage>()
             .FromSql($"""
                 SELECT * FROM messaging.outbox_messages
-                WHERE "Attempts" < {_options.MaxAttempts} AND NOT ("Id" = ANY({inFlight}))
+                WHERE "Attempts" < {_options.MaxAttempts} AND NOT ("Id" = ANY({inFlight})) AND "CreatedAt" < {committedBefore}
                 ORDER BY "Id"
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED
