@@ -32,7 +32,7 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
 
     /// <summary>Reads the account without locking it: for a decision that does not depend on the balance.</summary>
     public Task<Account?> FindAccountAsync(string accountId, CancellationToken cancellationToken) =>
-        Accounts.AsNoTracking().SingleOrDefaultAsync(x => x.AccountId == accountId, cancellationToken);
+        FindAccountQuery(this, accountId, cancellationToken);
 
     /// <summary>
     /// Writes a ledger entry and moves its account's balance by the entry's amount in one atomic UPDATE, for entries that
@@ -44,14 +44,30 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
     {
         Ledger.Add(entry);
         await SaveChangesAsync(cancellationToken);
-        await Accounts.Where(x => x.AccountId == entry.AccountId).ExecuteUpdateAsync(set => set
-            .SetProperty(x => x.Balance, x => x.Balance + entry.Amount)
-            .SetProperty(x => x.UpdatedAt, entry.CreatedAt), cancellationToken);
+        // Raw SQL rather than ExecuteUpdate: the same statement every time, without translating a LINQ tree per message.
+        await Database.ExecuteSqlAsync($"""
+            UPDATE accounts.accounts SET "Balance" = "Balance" + {entry.Amount}, "UpdatedAt" = {entry.CreatedAt}
+            WHERE "AccountId" = {entry.AccountId}
+            """, cancellationToken);
     }
 
     /// <summary>Every ledger entry of one order (at most one per type), read once per message.</summary>
-    public async Task<OrderLedger> OrderLedgerAsync(Guid orderId, CancellationToken cancellationToken) =>
-        new(await Ledger.Where(x => x.OrderId == orderId).ToListAsync(cancellationToken));
+    public async Task<OrderLedger> OrderLedgerAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        var entries = new List<LedgerEntry>(2);
+        await foreach (var entry in OrderLedgerQuery(this, orderId).WithCancellation(cancellationToken))
+            entries.Add(entry);
+        return new(entries);
+    }
+
+    // Compiled once: every message runs these, and a LINQ query otherwise pays for parameter extraction, hashing the
+    // expression tree and a cache lookup on each call (a few percent of the service's CPU in docs/benchmark.md).
+    static readonly Func<AccountsDbContext, string, CancellationToken, Task<Account?>> FindAccountQuery =
+        EF.CompileAsyncQuery((AccountsDbContext db, string accountId, CancellationToken _) =>
+            db.Accounts.AsNoTracking().SingleOrDefault(x => x.AccountId == accountId));
+
+    static readonly Func<AccountsDbContext, Guid, IAsyncEnumerable<LedgerEntry>> OrderLedgerQuery =
+        EF.CompileAsyncQuery((AccountsDbContext db, Guid orderId) => db.Ledger.Where(x => x.OrderId == orderId));
 
     /// <summary>
     /// The advisory lock key: both halves of the order id folded together (NewId puts the timestamp in one half and the

@@ -146,7 +146,7 @@ public static class OrdersApi
             var changed = notifier.WaitForChangeAsync(orderId);
             try
             {
-                var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(x => x.OrderId == orderId, cancellationToken);
+                var order = await db.ReadOrderAsync(orderId, cancellationToken);
                 if (order is null || !user.MayAccess(order.CustomerId))
                     return TypedResults.NotFound();
 
@@ -170,7 +170,7 @@ public static class OrdersApi
     static async Task<Results<ServerSentEventsResult<OrderResponse>, NotFound>> StreamOrderStatus(
         Guid orderId, ClaimsPrincipal user, OrdersDbContext db, OrderStatusNotifier notifier, CancellationToken cancellationToken)
     {
-        var first = await db.Orders.AsNoTracking().SingleOrDefaultAsync(x => x.OrderId == orderId, cancellationToken);
+        var first = await db.ReadOrderAsync(orderId, cancellationToken);
         if (first is null || !user.MayAccess(first.CustomerId))
             return TypedResults.NotFound();
 

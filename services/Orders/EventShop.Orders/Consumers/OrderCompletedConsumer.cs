@@ -3,7 +3,6 @@ using EventShop.Messaging;
 using EventShop.Orders.Domain;
 using EventShop.Orders.Infrastructure;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 
 namespace EventShop.Orders.Consumers;
 
@@ -11,7 +10,7 @@ public sealed class OrderCompletedConsumer(OrdersDbContext db, OrderStatusNotifi
 {
     public async Task Consume(ConsumeContext<OrderCompleted> context)
     {
-        var order = await db.Orders.SingleOrDefaultAsync(x => x.OrderId == context.Message.OrderId, context.CancellationToken)
+        var order = await db.FindOrderAsync(context.Message.OrderId, context.CancellationToken)
             ?? throw new InvalidOperationException($"Order {context.Message.OrderId} does not exist");
         if (order.Complete(context.Message.PointsAccrued, clock.GetUtcNow()))
         {
