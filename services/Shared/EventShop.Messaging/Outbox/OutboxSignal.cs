@@ -22,17 +22,28 @@ public sealed class OutboxSignal : IDisposable
     public void Committed(DbContext dbContext)
     {
         var any = false;
-        foreach (var entry in dbContext.ChangeTracker.Entries<OutboxMessage>())
+        // Listing the entries would otherwise run EF's change detection over every tracked entity once more; the rows were
+        // just saved, so their states are already right.
+        var detectChanges = dbContext.ChangeTracker.AutoDetectChangesEnabled;
+        dbContext.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
         {
-            // Saved rows are Unchanged and carry their database id; anything else was not written.
-            if (entry.State != EntityState.Unchanged || entry.Entity.Id == 0)
-                continue;
-            any = true;
-            if (Volatile.Read(ref _queued) >= MaxQueued)
-                continue;
-            _inFlight.TryAdd(entry.Entity.Id, 0);
-            _committed.Enqueue(entry.Entity);
-            Interlocked.Increment(ref _queued);
+            foreach (var entry in dbContext.ChangeTracker.Entries<OutboxMessage>())
+            {
+                // Saved rows are Unchanged and carry their database id; anything else was not written.
+                if (entry.State != EntityState.Unchanged || entry.Entity.Id == 0)
+                    continue;
+                any = true;
+                if (Volatile.Read(ref _queued) >= MaxQueued)
+                    continue;
+                _inFlight.TryAdd(entry.Entity.Id, 0);
+                _committed.Enqueue(entry.Entity);
+                Interlocked.Increment(ref _queued);
+            }
+        }
+        finally
+        {
+            dbContext.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
         }
 
         if (any)
