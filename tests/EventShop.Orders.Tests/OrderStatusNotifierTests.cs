@@ -5,7 +5,10 @@ namespace EventShop.Orders.Tests;
 /// <summary>The long-poll and event-stream requests wait on this; it must hand over the committed order and forget idle waiters.</summary>
 public sealed class OrderStatusNotifierTests
 {
-    readonly OrderStatusNotifier _notifier = new();
+    readonly ManualClock _clock = new();
+    readonly OrderStatusNotifier _notifier;
+
+    public OrderStatusNotifierTests() => _notifier = new OrderStatusNotifier(_clock);
 
     [Fact]
     public async Task When_the_order_changes_Should_hand_the_committed_order_to_every_waiter_and_forget_them()
@@ -50,6 +53,58 @@ public sealed class OrderStatusNotifierTests
         Assert.True(current.IsCompletedSuccessfully);
     }
 
-    static Order NewOrder() => Order.Place(Guid.NewGuid(), "alice", "shop",
+    [Fact]
+    public void When_an_accepted_order_completes_Should_stop_answering_it_from_memory()
+    {
+        var order = NewOrder();
+        _notifier.Submitted(order);
+        Assert.Same(order, _notifier.RecentlySubmitted(order.OrderId));
+
+        var completed = NewOrder(order.OrderId);
+        completed.Complete(pointsAccrued: 12, DateTimeOffset.UtcNow);
+        _notifier.Changed(completed);
+
+        Assert.Null(_notifier.RecentlySubmitted(order.OrderId));
+        Assert.Equal(0, _notifier.Remembered);
+    }
+
+    [Fact]
+    public void When_an_accepted_order_is_older_than_its_lifetime_Should_leave_it_to_the_database()
+    {
+        // Another replica may have completed it: this one never hears of that, so the memory must age out.
+        var order = NewOrder();
+        _notifier.Submitted(order);
+
+        _clock.Advance(OrderStatusNotifier.SubmittedLifetime);
+
+        Assert.Null(_notifier.RecentlySubmitted(order.OrderId));
+        Assert.Equal(0, _notifier.Remembered);
+    }
+
+    [Fact]
+    public void When_more_orders_are_accepted_than_it_may_remember_Should_stay_bounded_and_make_room_from_expired_ones()
+    {
+        for (var i = 0; i < OrderStatusNotifier.MaxSubmitted + 50; i++)
+            _notifier.Submitted(NewOrder());
+        Assert.Equal(OrderStatusNotifier.MaxSubmitted, _notifier.Remembered);
+
+        _clock.Advance(OrderStatusNotifier.SubmittedLifetime);
+        var fresh = NewOrder();
+        _notifier.Submitted(fresh);
+
+        Assert.Equal(1, _notifier.Remembered);
+        Assert.Same(fresh, _notifier.RecentlySubmitted(fresh.OrderId));
+    }
+
+    static Order NewOrder(Guid? orderId = null) => Order.Place(orderId ?? Guid.NewGuid(), "alice", "shop",
         [new OrderItem { Sku = "sku-1", Quantity = 1, UnitPrice = 12.50m }], "alice", "key-1", "hash", DateTimeOffset.UtcNow);
+
+    sealed class ManualClock : TimeProvider
+    {
+        DateTimeOffset _now = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
 }

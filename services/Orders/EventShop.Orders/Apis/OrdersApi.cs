@@ -35,7 +35,7 @@ public static class OrdersApi
 
     static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> SubmitOrder(
         HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal user,
-        OrdersDbContext db, OutboxSignal outboxSignal, TimeProvider clock, CancellationToken cancellationToken)
+        OrdersDbContext db, OutboxSignal outboxSignal, OrderStatusNotifier notifier, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<SubmitOrderRequest>(request);
         if (problem is not null)
@@ -61,6 +61,7 @@ public static class OrdersApi
                 // One SaveChanges is one transaction: the order, its idempotency key and the OrderSubmitted event commit together.
                 await db.SaveChangesAsync(token);
                 outboxSignal.Committed(db);
+                notifier.Submitted(order);
             }
             catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
             {
@@ -140,13 +141,15 @@ public static class OrdersApi
     {
         var wait = TimeSpan.FromSeconds(Math.Clamp(waitForCompletion ?? 0, 0, MaxWaitSeconds));
         var deadline = clock.GetUtcNow() + wait;
-        while (true)
+        for (var firstRead = true; ; firstRead = false)
         {
             // Registered before the read, so a change committed in between is not missed.
             var changed = notifier.WaitForChangeAsync(orderId);
             try
             {
-                var order = await db.ReadOrderAsync(orderId, cancellationToken);
+                // The first read of an order this process just accepted comes from memory; every re-read goes to the
+                // database, where another replica's change shows up.
+                var order = (firstRead ? notifier.RecentlySubmitted(orderId) : null) ?? await db.ReadOrderAsync(orderId, cancellationToken);
                 if (order is null || !user.MayAccess(order.CustomerId))
                     return TypedResults.NotFound();
 
