@@ -13,7 +13,7 @@ public sealed class OrderStatusNotifier(TimeProvider clock)
 {
     readonly ConcurrentDictionary<Guid, TaskCompletionSource<Order>> _waiters = new();
     readonly ConcurrentDictionary<Guid, (Order Order, DateTimeOffset Until)> _submitted = new();
-    DateTimeOffset _nextSweep;
+    long _nextSweepTicks; // read and written by concurrent submits: a long, so it is never torn
 
     /// <summary>How long an accepted order is remembered, and how many at most: an order completed by another replica is
     /// never removed by <see cref="Changed"/> here, so entries must age out and memory stay bounded.</summary>
@@ -68,9 +68,9 @@ public sealed class OrderStatusNotifier(TimeProvider clock)
     {
         // Full and nothing expired yet (over a thousand orders a second): scan at most once a second, not on every submit.
         var now = clock.GetUtcNow();
-        if (now < _nextSweep)
-            return;
-        _nextSweep = now + TimeSpan.FromSeconds(1);
+        var due = Volatile.Read(ref _nextSweepTicks);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweepTicks, (now + TimeSpan.FromSeconds(1)).UtcTicks, due) != due)
+            return; // not yet, or another submit is sweeping
         foreach (var (orderId, entry) in _submitted)
         {
             if (entry.Until <= now)

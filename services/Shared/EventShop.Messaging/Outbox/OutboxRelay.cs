@@ -154,7 +154,8 @@ public sealed class OutboxRelay<TDbContext>(
 
     /// <summary>
     /// The poll: claims one batch of rows this process is not already publishing and that are older than
-    /// <see cref="OutboxRelayOptions.PollGrace"/> (rows of other processes, of a crashed process, or that failed), publishes it, deletes what the broker confirmed. Returns how many rows were claimed and failed.
+    /// <see cref="OutboxRelayOptions.PollGrace"/> (rows of other processes, of a crashed process, or that failed),
+    /// publishes it, deletes what the broker confirmed. Returns how many rows were claimed and failed.
     /// </summary>
     public async Task<(int Claimed, int Failed)> DeliverBatchAsync(CancellationToken cancellationToken)
     {
