@@ -74,7 +74,7 @@ public sealed class MessagingTestHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(settings);
 
         builder.Services.AddSingleton<Deliveries>();
-        builder.Services.AddDbContext<ProbeDbContext>(options => options.UseNpgsql(connectionString));
+        builder.Services.AddDbContext<ProbeDbContext>(options => options.UseNpgsql(connectionString).LeaveFailedCommandsToTheirCallers());
         builder.Services.AddTransactionalMessaging<ProbeDbContext>(builder.Configuration);
         builder.AddEventShopBus(register);
 
@@ -87,7 +87,7 @@ public sealed class MessagingTestHost : IAsyncDisposable
     }
 
     public ProbeDbContext NewDbContext() =>
-        new(new DbContextOptionsBuilder<ProbeDbContext>().UseNpgsql(ConnectionString).Options);
+        new(new DbContextOptionsBuilder<ProbeDbContext>().UseNpgsql(ConnectionString).LeaveFailedCommandsToTheirCallers().Options);
 
     public async Task<T> ScalarAsync<T>(string sql)
     {

@@ -29,11 +29,12 @@ public sealed record PhaseResult(
         var settled = samples.Where(s => s.TerminalSeenMs is not null).ToList();
         var lastSettledMs = settled.Count == 0 ? 0 : settled.Max(s => s.TerminalSeenMs!.Value);
 
-        // Steady state: what settles between the 5th second and the end of submissions, leaving out warm-up and drain.
-        const double warmUpMs = 5_000;
-        var steadyWindowMs = phase.SubmissionsEndedMs - warmUpMs;
-        var steady = steadyWindowMs <= 0 ? double.NaN
-            : settled.Count(s => s.TerminalSeenMs >= warmUpMs && s.TerminalSeenMs < phase.SubmissionsEndedMs) / (steadyWindowMs / 1000);
+        // Steady state: what settles between the lead-in (the 5th second, or the first quarter of a shorter phase) and the
+        // end of submissions, leaving out the ramp-up and the drain.
+        var leadInMs = Math.Min(5_000, phase.SubmissionsEndedMs / 4);
+        var steadyWindowMs = phase.SubmissionsEndedMs - leadInMs;
+        var steady = steadyWindowMs <= 0 ? 0
+            : settled.Count(s => s.TerminalSeenMs >= leadInMs && s.TerminalSeenMs < phase.SubmissionsEndedMs) / (steadyWindowMs / 1000);
 
         return new PhaseResult(
             phase.Name,

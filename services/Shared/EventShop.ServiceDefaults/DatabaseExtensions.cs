@@ -48,15 +48,24 @@ public static class DatabaseExtensions
         builder.Services.AddDbContextPool<TDbContext>(options => options
             .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
             .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll)
-            // A failed command reaches its caller as an exception, and the caller decides: the inbox acknowledges a duplicate,
-            // an idempotent submit answers the earlier order, MassTransit retries and logs a real fault, ASP.NET logs an
-            // unhandled one. EF logging each of them as an error with its stack trace first is noise (every duplicate
-            // delivery looked like a failure) and, at a few hundred a minute, measurable CPU.
-            .ConfigureWarnings(warnings => warnings.Log(
-                (CoreEventId.SaveChangesFailed, LogLevel.Debug),
-                (RelationalEventId.CommandError, LogLevel.Debug))));
+            .LeaveFailedCommandsToTheirCallers());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database");
         return builder;
+    }
+
+    /// <summary>
+    /// A failed command reaches its caller as an exception, and the caller decides: the inbox acknowledges a duplicate, an
+    /// idempotent submit answers the earlier order, MassTransit retries and logs a real fault, ASP.NET logs an unhandled one.
+    /// EF logging each of them as an error with its stack trace first is noise (every duplicate delivery looked like a
+    /// failure) and, at a few hundred a minute, measurable CPU. So EF logs them at Debug only.
+    /// </summary>
+    public static TBuilder LeaveFailedCommandsToTheirCallers<TBuilder>(this TBuilder options)
+        where TBuilder : DbContextOptionsBuilder
+    {
+        options.ConfigureWarnings(warnings => warnings.Log(
+            (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+            (RelationalEventId.CommandError, LogLevel.Debug)));
+        return options;
     }
 
     /// <summary>Applies pending migrations at start, waiting for the database to come up rather than crashing.</summary>
