@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of a locally running EventShop (called by `infra/eventshop bench`; see docs/benchmark.md).
 # Starts the system if it is not running, runs the default profile (limit probes, a max-throughput phase, an offered
-# 100 orders/s phase; about two minutes on 2 cores) and writes results/<timestamp>/{report.md,report.json,latency.svg}.
+# 100 orders/s phase; about two minutes on 2 cores once the system is up) and writes
+# results/<timestamp>/{report.md,report.json,latency.svg}.
 # Extra arguments go to the load generator, e.g. `infra/eventshop bench --rate 150 --max-concurrency 96`.
-# Exit code: 0 when every invariant held, 1 when one did not, 2 on bad arguments.
+# Exit code: 0 when every invariant held, 1 when one did not, 2 on bad arguments or a load generator that does not build.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +42,9 @@ trap stop_if_started EXIT
 OUT="$ROOT/results/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 log "building the load generator"
-dotnet build "$ROOT/tests/EventShop.LoadTests/EventShop.LoadTests.csproj" -c "$CONFIGURATION" -v quiet -nologo >/dev/null
+if ! build_output=$(dotnet build "$ROOT/tests/EventShop.LoadTests/EventShop.LoadTests.csproj" -c "$CONFIGURATION" -v quiet -nologo 2>&1); then
+  log "the load generator does not build:"; echo "$build_output" | tail -30 >&2; exit 2
+fi
 
 # The database probe connects the way the services do: over the Unix socket when 'start' uses it.
 pg_host=()

@@ -35,6 +35,46 @@ public sealed class OrderCompletionNotificationTests(EventShopSystem system)
     }
 
     [Fact]
+    public async Task When_another_replica_completes_the_order_Should_end_the_long_poll_and_the_stream_from_the_database()
+    {
+        // This process never hears of the change (no message reaches its notifier): only its re-reads can find it.
+        var orders = new OrdersDatabase(system);
+        var customer = ShopClient.NewId("replica");
+        var orderId = Guid.NewGuid();
+        await orders.InsertPendingOrderAsync(orderId, customer, ShopClient.NewId("merchant"));
+        using var client = system.Customer(customer);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var longPoll = client.GetAsync($"/api/orders/{orderId}?waitForCompletion=60", timeout.Token);
+        using var stream = await client.GetAsync($"/api/orders/{orderId}/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        // Late enough that both have gone past their first re-reads and wait in the longer intervals.
+        await Task.Delay(TimeSpan.FromSeconds(5), timeout.Token);
+        await orders.CompleteOrderElsewhereAsync(orderId);
+        var completedAt = Stopwatch.StartNew();
+
+        var answer = await (await longPoll).Content.ReadFromJsonAsync<OrderView>(timeout.Token);
+        Assert.Equal("Completed", answer!.Status);
+        var lastEvent = (await ReadStatusesAsync(stream, timeout.Token))[^1];
+        Assert.Equal("Completed", lastEvent);
+        // Each re-reads at least every 4 s; the margin is for a loaded CI machine, far below the 60 s wait.
+        Assert.True(completedAt.Elapsed < TimeSpan.FromSeconds(20), $"the change was found {completedAt.Elapsed} after it committed");
+    }
+
+    static async Task<List<string>> ReadStatusesAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        // The server closes the stream after the terminal status; reading to the end proves it did.
+        var statuses = new List<string>();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("data:", StringComparison.Ordinal))
+                statuses.Add(JsonSerializer.Deserialize<JsonElement>(line["data:".Length..]).GetProperty("status").GetString()!);
+        }
+
+        return statuses;
+    }
+
+    [Fact]
     public async Task When_following_the_event_stream_Should_end_with_the_terminal_status()
     {
         var (customer, orderId) = await SubmitOrderAsync();
@@ -45,15 +85,7 @@ public sealed class OrderCompletionNotificationTests(EventShopSystem system)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
 
-        // The server closes the stream after the terminal status; reading to the end proves it did.
-        var statuses = new List<string>();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
-        while (await reader.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line.StartsWith("data:", StringComparison.Ordinal))
-                statuses.Add(JsonSerializer.Deserialize<JsonElement>(line["data:".Length..]).GetProperty("status").GetString()!);
-        }
-
+        var statuses = await ReadStatusesAsync(response, timeout.Token);
         Assert.NotEmpty(statuses);
         Assert.Equal("Completed", statuses[^1]);
         Assert.Equal(statuses[^1], (await client.GetJsonAsync<OrderView>($"/api/orders/{orderId}")).Status);

@@ -21,6 +21,29 @@ public sealed class OrdersDatabase(EventShopSystem system)
     public Task<long> CountOutboxRowsMentioningAsync(string text) =>
         ScalarAsync("SELECT count(*) FROM messaging.outbox_messages WHERE \"Body\"::text LIKE '%' || @customer || '%'", text);
 
+    /// <summary>An order written straight to the table: no OrderSubmitted, no saga, so it stays Pending until the test moves it.</summary>
+    public Task InsertPendingOrderAsync(Guid orderId, string customerId, string merchantId) =>
+        ExecuteAsync("""
+            INSERT INTO orders.orders ("OrderId", "CustomerId", "MerchantId", "Total", "Status", "CreatedAt", "UpdatedAt",
+                                       "IdempotencyScope", "IdempotencyKey", "RequestHash")
+            VALUES (@order, @customer, @merchant, 9.99, 'Pending', now(), now(), @customer, @order::text, 'test')
+            """, ("order", orderId), ("customer", customerId), ("merchant", merchantId));
+
+    /// <summary>Completes an order the way another Orders replica would: in the database, unseen by this process's notifier.</summary>
+    public Task CompleteOrderElsewhereAsync(Guid orderId) =>
+        ExecuteAsync("""UPDATE orders.orders SET "Status" = 'Completed', "PointsAccrued" = 9, "UpdatedAt" = now() WHERE "OrderId" = @order""",
+            ("order", orderId));
+
+    async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(system.ConnectionString("Orders"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
     async Task<long> ScalarAsync(string sql, string? customer = null)
     {
         await using var connection = new NpgsqlConnection(system.ConnectionString("Orders"));

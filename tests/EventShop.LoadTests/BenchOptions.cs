@@ -20,12 +20,12 @@ public sealed class BenchOptions
 
     /// <summary>Max phase: this many orders in flight at once (each worker submits, follows to the end, submits the next).</summary>
     public int MaxConcurrency { get; private set; } = 64;
-    public TimeSpan MaxDuration { get; private set; } = TimeSpan.FromSeconds(35);
+    public TimeSpan MaxDuration { get; private set; } = TimeSpan.FromSeconds(25);
     public int MaxOrders { get; private set; } = 20_000;
 
     /// <summary>Rate phase: submissions scheduled by the clock, never waiting for earlier responses (open loop).</summary>
     public double Rate { get; private set; } = 100;
-    public TimeSpan RateDuration { get; private set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RateDuration { get; private set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>How long a phase may wait after its last submission for every order to end; what is still Pending then is stuck.</summary>
     public TimeSpan Drain { get; private set; } = TimeSpan.FromSeconds(45);
@@ -34,10 +34,10 @@ public sealed class BenchOptions
     public TimeSpan SettleTimeout { get; private set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Load before the measured phases, so JIT compilation, tiering and pool growth are not measured as the system's cost.</summary>
-    public TimeSpan WarmUp { get; private set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan WarmUp { get; private set; } = TimeSpan.FromSeconds(20);
 
     public bool Probes { get; private set; } = true;
-    public TimeSpan ProbeDuration { get; private set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ProbeDuration { get; private set; } = TimeSpan.FromSeconds(3);
     public int DatabaseProbeClients { get; private set; } = 16;
 
     public Uri RabbitManagement { get; private set; } = new("http://localhost:15672");
@@ -62,12 +62,12 @@ public sealed class BenchOptions
           --phases max,rate         which load phases to run, in order
           --customers N             funded customers (default 100); --rejected-customers N (default 2); --rejected-share F (default 0.02)
           --max-concurrency N       orders in flight in the max phase (default 64)
-          --max-duration S          seconds of the max phase (default 35); --max-orders N (default 20000)
-          --rate R                  offered orders/s in the rate phase (default 100); --rate-duration S (default 30)
+          --max-duration S          seconds of the max phase (default 25); --max-orders N (default 20000)
+          --rate R                  offered orders/s in the rate phase (default 100); --rate-duration S (default 20)
           --drain S                 seconds to wait for the last orders to end (default 45)
           --settle-timeout S        before checking invariants, wait this long at most for Pending orders to end (default 120)
-          --warmup S                seconds of unmeasured load at full concurrency first (default 30: lets the JIT settle; its orders still count for the invariants)
-          --no-probes               skip the broker and database limit probes; --probe-seconds S (default 5); --db-clients N (default 16)
+          --warmup S                seconds of unmeasured load at full concurrency first (default 20: lets the JIT settle; its orders still count for the invariants)
+          --no-probes               skip the broker and database limit probes; --probe-seconds S (default 3); --db-clients N (default 16)
           --out DIR                 where report.md, report.json and latency.svg go (default results/<timestamp>)
           --pids DIR                .run/pids of the running services, for their peak memory
           --rabbit-api URL, --rabbit-host H, --rabbit-port P, --rabbit-user U, --rabbit-password P, --vhost V
