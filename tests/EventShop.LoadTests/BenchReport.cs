@@ -169,6 +169,15 @@ public sealed record BenchReport(
             Line($"- At least 200 orders/s settled at the maximum, none lost or stuck: {p.SteadySettledPerSecond:0.0}/s, {Verdict(p.SteadySettledPerSecond >= 200 && p.NotSeenTerminal == 0)}.");
         foreach (var p in Phases.Where(p => p.Name == "rate"))
             Line($"- At an offered 100 orders/s, submit-to-terminal p50 at most 50 ms and p99 at most 250 ms (this phase: {p.Load}): p50 {p.ClientLatencyMs.P50:0} ms, p99 {p.ClientLatencyMs.P99:0} ms, {(p.Load.StartsWith("offered 100/s", StringComparison.Ordinal) ? Verdict(p.ClientLatencyMs.P50 <= 50 && p.ClientLatencyMs.P99 <= 250) : "not comparable: another rate")}.");
+        // An open loop offered more than the system settles measures a queue that grows for the whole phase: say so, or
+        // a reader takes seconds of waiting for the system's latency.
+        var maxPhase = Phases.FirstOrDefault(p => p.Name == "max");
+        foreach (var p in Phases.Where(p => p.Name == "rate" && p.SubmitSeconds > 0 && maxPhase is not null))
+        {
+            var offered = p.Submitted / p.SubmitSeconds;
+            if (offered > maxPhase!.SteadySettledPerSecond * 1.05)
+                Line($"- The rate phase offered {offered:0}/s, more than this system settled at the maximum ({maxPhase.SteadySettledPerSecond:0.0}/s): its backlog grew for the whole phase, so its latency is mostly waiting in that backlog. For the latency of the system itself, offer less than the maximum (`--rate`).");
+        }
         if (AchievedToCeiling is { } ratio)
             Line($"- Achieved/ceiling (long-term goal 0.5): {ratio:0.00}.");
         // The targets are absolute; machines of the same kind have measured 2 to 4 times apart. The probes say how this
