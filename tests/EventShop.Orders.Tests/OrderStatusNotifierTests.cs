@@ -39,6 +39,23 @@ public sealed class OrderStatusNotifierTests
     }
 
     [Fact]
+    public async Task When_one_of_two_waiters_on_an_order_gives_up_Should_still_hand_the_change_to_the_other()
+    {
+        // A client that long-polls and streams the same order: the long-poll's timeout must not deafen the stream.
+        var order = NewOrder();
+        var leaving = _notifier.WaitForChangeAsync(order.OrderId);
+        var staying = _notifier.WaitForChangeAsync(order.OrderId);
+
+        _notifier.Forget(order.OrderId, leaving);
+        Assert.Equal(1, _notifier.Waiting);
+        _notifier.Changed(order);
+
+        Assert.Same(order, await staying.WaitAsync(TimeSpan.FromSeconds(5)));
+        _notifier.Forget(order.OrderId, staying);
+        Assert.Equal(0, _notifier.Waiting);
+    }
+
+    [Fact]
     public void When_an_earlier_waiter_forgets_after_a_new_registration_Should_leave_the_new_one()
     {
         var order = NewOrder();
@@ -71,7 +88,7 @@ public sealed class OrderStatusNotifierTests
     [Fact]
     public void When_an_accepted_order_is_older_than_its_lifetime_Should_leave_it_to_the_database()
     {
-        // Another replica may have completed it: this one never hears of that, so the memory must age out.
+        // Another replica may have completed it while this one was not listening: the memory must age out.
         var order = NewOrder();
         _notifier.Submitted(order);
 
@@ -94,6 +111,37 @@ public sealed class OrderStatusNotifierTests
 
         Assert.Equal(1, _notifier.Remembered);
         Assert.Same(fresh, _notifier.RecentlySubmitted(fresh.OrderId));
+    }
+
+    [Fact]
+    public async Task When_a_change_is_heard_from_the_database_Should_wake_its_waiters_to_read_it_and_forget_the_accepted_order()
+    {
+        var order = NewOrder();
+        _notifier.Submitted(order);
+        var waiter = _notifier.WaitForChangeAsync(order.OrderId);
+        var other = _notifier.WaitForChangeAsync(Guid.NewGuid());
+
+        _notifier.ChangedElsewhere(order.OrderId);
+
+        // Null: the change was made by another replica, so the waiter has no committed order in hand and reads it.
+        Assert.Null(await waiter.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Null(_notifier.RecentlySubmitted(order.OrderId));
+        Assert.False(other.IsCompleted);
+        Assert.Equal(1, _notifier.Waiting);
+    }
+
+    [Fact]
+    public async Task When_changes_may_have_been_missed_Should_wake_every_waiter_and_forget_every_accepted_order()
+    {
+        var orders = Enumerable.Range(0, 3).Select(_ => NewOrder()).ToList();
+        orders.ForEach(_notifier.Submitted);
+        var waiters = orders.Select(order => _notifier.WaitForChangeAsync(order.OrderId)).ToList();
+
+        _notifier.ChangedElsewhereForAll();
+
+        Assert.All(await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(5)), Assert.Null);
+        Assert.Equal(0, _notifier.Waiting);
+        Assert.Equal(0, _notifier.Remembered);
     }
 
     static Order NewOrder(Guid? orderId = null) => Order.Place(orderId ?? Guid.NewGuid(), "alice", "shop",

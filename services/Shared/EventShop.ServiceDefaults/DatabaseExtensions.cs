@@ -16,6 +16,9 @@ public static class DatabaseExtensions
 {
     public const string DatabaseHostKey = "Database:Host";
 
+    /// <summary>Tells this process's database connections from those of other replicas of the same service.</summary>
+    static readonly string ProcessInstance = Guid.NewGuid().ToString("N")[..8];
+
     /// <summary>
     /// The service's own PostgreSQL database. No EF retrying execution strategy: our handlers own their transactions, and a
     /// transient failure is retried by re-running the whole unit of work (MassTransit retry for messages, <see cref="TransientDatabaseRetry"/> for HTTP).
@@ -36,6 +39,9 @@ public static class DatabaseExtensions
             MaxAutoPrepare = 64,
             AutoPrepareMinUsages = 3,
         };
+        // Named per process ("orders-3f9c0a1b"): pg_stat_activity shows which service and replica holds a connection, and
+        // the Orders replicas tell their own status changes from other replicas' by it (OrderStatusListener).
+        connection.ApplicationName = $"{connection.ApplicationName ?? connectionName.ToLowerInvariant()}-{ProcessInstance}";
         // Database:Host replaces the host of the configured connection string. On one box the start scripts set it to
         // PostgreSQL's Unix socket directory: a round trip over a Unix socket skips the kernel's TCP/IP path, which is a
         // measurable share of an order's CPU on 2 cores (docs/benchmark.md).

@@ -4,14 +4,15 @@ namespace EventShop.Orders.Domain;
 
 /// <summary>
 /// Lets a long-poll or event-stream request wait for an order's status to change instead of the client polling.
-/// The waiter gets the order as committed, so it answers without reading it back.
-/// In-process only: requests on another replica still see the change through their periodic re-read.
+/// The waiter gets the order as committed when this process made the change, so it answers without reading it back, or
+/// null when the change was heard from the database (<see cref="Infrastructure.OrderStatusListener"/>): another replica's
+/// change, which the waiter then reads.
 /// It also remembers the orders this process has just accepted: a client follows its 202 with a long-poll moments later,
 /// and that first read can be answered from memory instead of the database (one transaction of about eleven per order).
 /// </summary>
 public sealed class OrderStatusNotifier(TimeProvider clock)
 {
-    readonly ConcurrentDictionary<Guid, TaskCompletionSource<Order>> _waiters = new();
+    readonly ConcurrentDictionary<Guid, Registration> _waiters = new();
     readonly ConcurrentDictionary<Guid, (Order Order, DateTimeOffset Until)> _submitted = new();
     long _nextSweepTicks; // read and written by concurrent submits: a long, so it is never torn
 
@@ -20,18 +21,41 @@ public sealed class OrderStatusNotifier(TimeProvider clock)
     public static readonly TimeSpan SubmittedLifetime = TimeSpan.FromSeconds(10);
     public const int MaxSubmitted = 10_000;
 
-    public Task<Order> WaitForChangeAsync(Guid orderId) =>
-        _waiters.GetOrAdd(orderId, _ => new TaskCompletionSource<Order>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    /// <returns>The order as committed here, or null when it changed and must be read again.</returns>
+    public Task<Order?> WaitForChangeAsync(Guid orderId)
+    {
+        while (true)
+        {
+            var registration = _waiters.GetOrAdd(orderId, _ => new Registration());
+            lock (registration)
+            {
+                if (!registration.Closed)
+                {
+                    registration.Waiters++;
+                    return registration.Changed.Task;
+                }
+            }
+            // Completed, or given up by its last waiter, in the meantime and being removed: register anew.
+        }
+    }
 
     /// <summary>
-    /// A waiter that stops waiting without a change (timed out, answered, disconnected) removes its registration, or every
-    /// order ever waited on would stay in memory. A second request waiting on the same order at that moment loses the
-    /// shared notification and finds the change through its one-second re-read instead.
+    /// A waiter that stops waiting without a change (timed out, answered, disconnected) gives up its registration, or every
+    /// order ever waited on would stay in memory. Requests waiting on the same order share one registration (a client may
+    /// long-poll and stream at once); it is removed when the last of them gives up, so the others still hear the change.
     /// </summary>
-    public void Forget(Guid orderId, Task<Order> waiter)
+    public void Forget(Guid orderId, Task<Order?> waiter)
     {
-        if (_waiters.TryGetValue(orderId, out var registered) && registered.Task == waiter)
-            _waiters.TryRemove(new KeyValuePair<Guid, TaskCompletionSource<Order>>(orderId, registered));
+        if (!_waiters.TryGetValue(orderId, out var registration) || registration.Changed.Task != waiter)
+            return; // already completed, and perhaps registered anew by others
+        lock (registration)
+        {
+            if (--registration.Waiters > 0)
+                return;
+            registration.Closed = true;
+        }
+
+        _waiters.TryRemove(new KeyValuePair<Guid, Registration>(orderId, registration));
     }
 
     /// <summary>How many orders have a waiter now.</summary>
@@ -78,12 +102,46 @@ public sealed class OrderStatusNotifier(TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// A status change committed somewhere, heard from the database: the order is no longer as accepted, and its waiters
+    /// read it again. For a change this process made, <see cref="Changed"/> has usually run first and this finds nothing.
+    /// </summary>
+    public void ChangedElsewhere(Guid orderId)
+    {
+        _submitted.TryRemove(orderId, out _);
+        Complete(orderId, null);
+    }
+
+    /// <summary>Changes may have been missed (the database connection was lost): every waiter reads its order again.</summary>
+    public void ChangedElsewhereForAll()
+    {
+        _submitted.Clear();
+        foreach (var orderId in _waiters.Keys)
+            ChangedElsewhere(orderId);
+    }
+
     /// <summary>Call once the change has committed. Waiters only read the order; nobody changes it afterwards.</summary>
     public void Changed(Order order)
     {
         // First: from here on a status read goes to the database, or to a waiter registered before it.
         _submitted.TryRemove(order.OrderId, out _);
-        if (_waiters.TryRemove(order.OrderId, out var waiter))
-            waiter.TrySetResult(order);
+        Complete(order.OrderId, order);
+    }
+
+    void Complete(Guid orderId, Order? order)
+    {
+        if (!_waiters.TryRemove(orderId, out var registration))
+            return;
+        lock (registration)
+            registration.Closed = true;
+        registration.Changed.TrySetResult(order);
+    }
+
+    /// <summary>The waiters of one order. Closed once completed or given up by its last waiter: nobody joins it then.</summary>
+    sealed class Registration
+    {
+        public readonly TaskCompletionSource<Order?> Changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Waiters;
+        public bool Closed;
     }
 }

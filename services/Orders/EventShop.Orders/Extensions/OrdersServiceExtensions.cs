@@ -15,6 +15,7 @@ public static class OrdersServiceExtensions
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<OrderStatusNotifier>();
         builder.AddServiceDatabase<OrdersDbContext>("Orders");
+        builder.Services.AddHostedService<OrderStatusListener>();
         builder.Services.AddTransactionalMessaging<OrdersDbContext>(builder.Configuration);
         builder.AddEventShopBus(bus =>
         {
