@@ -168,12 +168,34 @@ public static class TestInfrastructure
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// A port nothing listens on, for a process about to start. Taken below the kernel's ephemeral range (32768 and up on
+    /// Linux, 49152 and up elsewhere), not from bind(0): a port bind(0) handed out and released is soon reused as the
+    /// source port of some outgoing connection (a service's to PostgreSQL, say), and the service meant to listen on it then
+    /// fails with "address already in use". A random start keeps test runs that overlap apart.
+    /// </summary>
     public static int FreeTcpPort()
     {
-        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (var attempt = 0; attempt < PortRange; attempt++)
+        {
+            var port = FirstPort + (int)((uint)Interlocked.Increment(ref s_portCounter) % PortRange);
+            try
+            {
+                var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // in use: try the next one
+            }
+        }
+
+        throw new InvalidOperationException($"No free TCP port in {FirstPort}-{FirstPort + PortRange - 1}");
     }
+
+    const int FirstPort = 20_000;
+    const int PortRange = 12_000;
+    static int s_portCounter = Random.Shared.Next(PortRange);
 }
