@@ -61,6 +61,36 @@ public sealed class OrderCompletionNotificationTests(EventShopSystem system)
         Assert.True(completedAt.Elapsed < TimeSpan.FromSeconds(1.5), $"the change was found {completedAt.Elapsed} after it committed");
     }
 
+    [Fact]
+    public async Task When_the_listening_connection_is_lost_Should_listen_again_and_end_waits_at_once()
+    {
+        var orders = new OrdersDatabase(system);
+        var lost = Assert.Single(await orders.StatusListenerSessionsAsync());
+        Assert.Equal(1, await orders.TerminateSessionAsync(lost));
+
+        var reconnecting = Stopwatch.StartNew();
+        while (!(await orders.StatusListenerSessionsAsync()).Any(session => session != lost))
+        {
+            Assert.True(reconnecting.Elapsed < TimeSpan.FromSeconds(30), "the Orders service did not listen again");
+            await Task.Delay(100);
+        }
+
+        var customer = ShopClient.NewId("relisten");
+        var orderId = Guid.NewGuid();
+        await orders.InsertPendingOrderAsync(orderId, customer, ShopClient.NewId("merchant"));
+        using var client = system.Customer(customer);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var longPoll = client.GetAsync($"/api/orders/{orderId}?waitForCompletion=60", timeout.Token);
+        // Between the safety re-reads, as above: only the new listening session can end the wait in time.
+        await Task.Delay(TimeSpan.FromSeconds(6.5), timeout.Token);
+        await orders.CompleteOrderElsewhereAsync(orderId);
+        var completedAt = Stopwatch.StartNew();
+
+        var answer = await (await longPoll).Content.ReadFromJsonAsync<OrderView>(timeout.Token);
+        Assert.Equal("Completed", answer!.Status);
+        Assert.True(completedAt.Elapsed < TimeSpan.FromSeconds(1.5), $"the change was found {completedAt.Elapsed} after it committed");
+    }
+
     static async Task<List<string>> ReadStatusesAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         // The server closes the stream after the terminal status; reading to the end proves it did.

@@ -34,6 +34,24 @@ public sealed class OrdersDatabase(EventShopSystem system)
         ExecuteAsync("""UPDATE orders.orders SET "Status" = 'Completed', "PointsAccrued" = 9, "UpdatedAt" = now() WHERE "OrderId" = @order""",
             ("order", orderId));
 
+    /// <summary>The sessions listening for order status changes in this database: the Orders service's listener.</summary>
+    public async Task<List<int>> StatusListenerSessionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(system.ConnectionString("Orders"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()", connection);
+        var sessions = new List<int>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            sessions.Add(reader.GetInt32(0));
+        return sessions;
+    }
+
+    /// <summary>Ends a session from the server's side, as a database restart or a network cut would.</summary>
+    public Task<long> TerminateSessionAsync(int pid) =>
+        ScalarAsync($"SELECT count(*) FROM pg_terminate_backend({pid}) WHERE pg_terminate_backend");
+
     async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = new NpgsqlConnection(system.ConnectionString("Orders"));
