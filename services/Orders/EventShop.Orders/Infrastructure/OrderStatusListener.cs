@@ -1,3 +1,4 @@
+using EventShop.Messaging;
 using EventShop.Orders.Domain;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -47,7 +48,7 @@ public sealed class OrderStatusListener(
             catch (Exception exception)
             {
                 failures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(failures, 6))));
+                var delay = RetryBackoff.After(failures, first: TimeSpan.FromMilliseconds(200), max: TimeSpan.FromSeconds(5));
                 logger.LogWarning(exception, "Not listening to order status changes ({Failures} failures in a row); waiting requests fall back to re-reading; next attempt in {Delay}",
                     failures, delay);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -70,7 +70,7 @@ public sealed class OutboxRelay<TDbContext>(
             catch (Exception exception)
             {
                 consecutiveFailures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(2_000, 50 * Math.Pow(2, Math.Min(consecutiveFailures, 6))));
+                var delay = RetryBackoff.After(consecutiveFailures, first: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromSeconds(2));
                 logger.LogWarning(exception, "Outbox relay for {DbContext} failed ({Failures} in a row); next attempt in {Delay}",
                     typeof(TDbContext).Name, consecutiveFailures, delay);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
