@@ -17,8 +17,7 @@ static class Compensation
     public static async Task<Reversal> PlanAsync(AccountsDbContext db, string accountId, Guid orderId,
         LedgerEntryType original, LedgerEntryType reversal, LedgerEntryType voided, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await db.LockOrderAsync(orderId, cancellationToken);
-        var ledger = await db.OrderLedgerAsync(orderId, cancellationToken);
+        var (_, ledger) = await db.LockOrderAsync(orderId, accountId: null, lockAccount: false, cancellationToken);
 
         if (ledger.Find(reversal) is { } done)
             return new Reversal(done.Amount, null);

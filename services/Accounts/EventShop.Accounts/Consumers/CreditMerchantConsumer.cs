@@ -16,9 +16,7 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
     public async Task Consume(ConsumeContext<CreditMerchant> context)
     {
         var command = context.Message;
-        await db.LockOrderAsync(command.OrderId, context.CancellationToken);
-        var account = await db.FindAccountAsync(command.MerchantId, context.CancellationToken);
-        var ledger = await db.OrderLedgerAsync(command.OrderId, context.CancellationToken);
+        var (account, ledger) = await db.LockOrderAsync(command.OrderId, command.MerchantId, lockAccount: false, context.CancellationToken);
 
         var rejection = Rejection(account, ledger);
         if (rejection is not null)

@@ -12,9 +12,7 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
     {
         var command = context.Message;
         // The order first (it serialises this debit with its refund), then the customer's row: the balance check needs it.
-        await db.LockOrderAsync(command.OrderId, context.CancellationToken);
-        var account = await db.LockAccountAsync(command.CustomerId, context.CancellationToken);
-        var ledger = await db.OrderLedgerAsync(command.OrderId, context.CancellationToken);
+        var (account, ledger) = await db.LockOrderAsync(command.OrderId, command.CustomerId, lockAccount: true, context.CancellationToken);
 
         var rejection = Rejection(account, ledger, command);
         if (rejection is not null)

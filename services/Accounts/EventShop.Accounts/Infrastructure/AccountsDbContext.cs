@@ -22,17 +22,55 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
     /// Serialises every handler of one order in this database (a step, its undo, their redeliveries) until the transaction
     /// ends, so the void-marker protocol of ADR 0004 sees either the step or its undo, never both half-done. A transaction
     /// advisory lock on the order id, not a row lock on the account: one merchant's orders do not queue behind each other.
+    /// Then reads what the handler decides on, in the same round trip (statements run in order, each with a snapshot taken
+    /// after the lock is granted): the order's ledger entries and, when <paramref name="accountId"/> is given, the account,
+    /// locked and tracked with <paramref name="lockAccount"/> (a debit checks and moves its balance), else untracked.
     /// </summary>
-    public Task LockOrderAsync(Guid orderId, CancellationToken cancellationToken) =>
-        Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({OrderLockKey(orderId)})", cancellationToken);
+    public async Task<(Account? Account, OrderLedger Ledger)> LockOrderAsync(Guid orderId, string? accountId, bool lockAccount,
+        CancellationToken cancellationToken)
+    {
+        await using var batch = Database.CreateBatch()
+            .Add("SELECT pg_advisory_xact_lock($1)", OrderLockKey(orderId))
+            .Add("""SELECT "Id", "AccountId", "Type", "Amount", "CreatedAt" FROM accounts.ledger_entries WHERE "OrderId" = $1""", orderId);
+        if (accountId is not null)
+            batch.Add($"""
+                SELECT "AccountId", "Kind", "Balance", "Status", "CreatedAt", "UpdatedAt" FROM accounts.accounts WHERE "AccountId" = $1
+                {(lockAccount ? "FOR UPDATE" : "")}
+                """, accountId);
 
-    /// <summary>Loads the account and locks its row until the transaction ends, so concurrent orders never overdraw it.</summary>
-    public Task<Account?> LockAccountAsync(string accountId, CancellationToken cancellationToken) =>
-        Accounts.FromSql($"SELECT * FROM accounts.accounts WHERE \"AccountId\" = {accountId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
 
-    /// <summary>Reads the account without locking it: for a decision that does not depend on the balance.</summary>
-    public Task<Account?> FindAccountAsync(string accountId, CancellationToken cancellationToken) =>
-        FindAccountQuery(this, accountId, cancellationToken);
+        var entries = new List<LedgerEntry>(2);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new LedgerEntry
+            {
+                Id = reader.GetInt64(0), AccountId = reader.GetString(1), OrderId = orderId,
+                Type = Enum.Parse<LedgerEntryType>(reader.GetString(2)), Amount = reader.GetDecimal(3),
+                CreatedAt = reader.GetFieldValue<DateTimeOffset>(4),
+            });
+        }
+
+        Account? account = null;
+        if (accountId is not null && await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
+        {
+            account = new Account
+            {
+                AccountId = reader.GetString(0), Kind = Enum.Parse<AccountKind>(reader.GetString(1)),
+                Status = Enum.Parse<AccountStatus>(reader.GetString(3)),
+                CreatedAt = reader.GetFieldValue<DateTimeOffset>(4), UpdatedAt = reader.GetFieldValue<DateTimeOffset>(5),
+            };
+            // The balance has no public setter (only Post moves it): EF sets it, then tracks the account as read, so a
+            // debit's Post becomes an UPDATE of the balance at SaveChanges.
+            var entry = Entry(account);
+            entry.Property(x => x.Balance).CurrentValue = reader.GetDecimal(2);
+            if (lockAccount)
+                entry.State = EntityState.Unchanged;
+        }
+
+        return (account, new OrderLedger(entries));
+    }
 
     /// <summary>
     /// Writes a ledger entry and moves its account's balance by the entry's amount in one atomic UPDATE, for entries that
@@ -50,24 +88,6 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
             WHERE "AccountId" = {entry.AccountId}
             """, cancellationToken);
     }
-
-    /// <summary>Every ledger entry of one order (at most one per type), read once per message.</summary>
-    public async Task<OrderLedger> OrderLedgerAsync(Guid orderId, CancellationToken cancellationToken)
-    {
-        var entries = new List<LedgerEntry>(2);
-        await foreach (var entry in OrderLedgerQuery(this, orderId).WithCancellation(cancellationToken))
-            entries.Add(entry);
-        return new(entries);
-    }
-
-    // Compiled once: every message runs these, and a LINQ query otherwise pays for parameter extraction, hashing the
-    // expression tree and a cache lookup on each call (a few percent of the service's CPU in docs/benchmark.md).
-    static readonly Func<AccountsDbContext, string, CancellationToken, Task<Account?>> FindAccountQuery =
-        EF.CompileAsyncQuery((AccountsDbContext db, string accountId, CancellationToken _) =>
-            db.Accounts.AsNoTracking().SingleOrDefault(x => x.AccountId == accountId));
-
-    static readonly Func<AccountsDbContext, Guid, IAsyncEnumerable<LedgerEntry>> OrderLedgerQuery =
-        EF.CompileAsyncQuery((AccountsDbContext db, Guid orderId) => db.Ledger.Where(x => x.OrderId == orderId));
 
     /// <summary>
     /// The advisory lock key: both halves of the order id folded together (NewId puts the timestamp in one half and the

@@ -42,7 +42,7 @@ public static class PointsApi
             return validation.ToProblem();
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var member = await db.LockMemberAsync(customerId, clock.GetUtcNow(), cancellationToken);
+        var (member, _) = await db.LockMemberAsync(customerId, clock.GetUtcNow(), orderId: null, cancellationToken);
         member.Status = status;
         member.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

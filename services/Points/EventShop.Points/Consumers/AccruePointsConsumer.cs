@@ -11,9 +11,7 @@ public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock)
     public async Task Consume(ConsumeContext<AccruePoints> context)
     {
         var command = context.Message;
-        var member = await db.LockMemberAsync(command.CustomerId, clock.GetUtcNow(), context.CancellationToken);
-
-        var entries = await db.OrderEntriesAsync(command.OrderId, context.CancellationToken);
+        var (member, entries) = await db.LockMemberAsync(command.CustomerId, clock.GetUtcNow(), command.OrderId, context.CancellationToken);
 
         string? rejection = null;
         if (entries.ContainsKey(PointsEntryType.AccrualVoided))

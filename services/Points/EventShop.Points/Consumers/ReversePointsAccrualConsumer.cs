@@ -12,9 +12,7 @@ public sealed class ReversePointsAccrualConsumer(PointsDbContext db, TimeProvide
     {
         var command = context.Message;
         var now = clock.GetUtcNow();
-        var member = await db.LockMemberAsync(command.CustomerId, now, context.CancellationToken);
-
-        var entries = await db.OrderEntriesAsync(command.OrderId, context.CancellationToken);
+        var (member, entries) = await db.LockMemberAsync(command.CustomerId, now, command.OrderId, context.CancellationToken);
         var reversal = entries.GetValueOrDefault(PointsEntryType.Reversal);
         var accrual = entries.GetValueOrDefault(PointsEntryType.Accrual);
         if (reversal is null && accrual is not null)

@@ -19,32 +19,48 @@ public sealed class PointsDbContext(DbContextOptions<PointsDbContext> options) :
     }
 
     /// <summary>
-    /// Returns the member row locked for this transaction, creating an active member on first use. One statement: the
-    /// no-op DO UPDATE locks an existing row as FOR UPDATE would, and RETURNING hands it back (no second round trip).
+    /// Returns the member row locked for this transaction and tracked, creating an active member on first use, and, when
+    /// <paramref name="orderId"/> is given, that order's points entries (at most one per type). One round trip: the
+    /// no-op DO UPDATE locks an existing row as FOR UPDATE would, RETURNING hands it back, and the entries are read by a
+    /// second statement of the same batch, whose snapshot is taken after the lock is granted.
     /// </summary>
-    public async Task<Member> LockMemberAsync(string customerId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<(Member Member, IReadOnlyDictionary<PointsEntryType, PointsEntry> OrderEntries)> LockMemberAsync(
+        string customerId, DateTimeOffset now, Guid? orderId, CancellationToken cancellationToken)
     {
-        // Not composed with further operators: EF runs the statement as written (an INSERT cannot be wrapped in a subquery).
-        // Not a compiled query either: EF's compiled queries do not support FromSql with parameters reliably.
-        var members = await Members.FromSql($"""
-            INSERT INTO points.members ("CustomerId", "Balance", "Status", "UpdatedAt") VALUES ({customerId}, 0, 'Active', {now})
+        await using var batch = Database.CreateBatch().Add("""
+            INSERT INTO points.members ("CustomerId", "Balance", "Status", "UpdatedAt") VALUES ($1, 0, 'Active', $2)
             ON CONFLICT ("CustomerId") DO UPDATE SET "CustomerId" = EXCLUDED."CustomerId"
-            RETURNING *
-            """).ToListAsync(cancellationToken);
-        return members.Single();
-    }
+            RETURNING "Balance", "Status", "UpdatedAt"
+            """, customerId, now);
+        if (orderId is { } id)
+            batch.Add("""SELECT "Id", "Type", "Points", "CreatedAt" FROM points.points_entries WHERE "OrderId" = $1""", id);
 
-    /// <summary>Every points entry of one order (at most one per type), read once per message.</summary>
-    public async Task<IReadOnlyDictionary<PointsEntryType, PointsEntry>> OrderEntriesAsync(Guid orderId, CancellationToken cancellationToken)
-    {
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var member = new Member
+        {
+            CustomerId = customerId, Status = Enum.Parse<MemberStatus>(reader.GetString(1)), UpdatedAt = reader.GetFieldValue<DateTimeOffset>(2),
+        };
+        // The balance has no public setter (only Post moves it): EF sets it, then tracks the member as read, so Post and
+        // a status change become an UPDATE at SaveChanges.
+        var entry = Entry(member);
+        entry.Property(x => x.Balance).CurrentValue = reader.GetInt64(0);
+        entry.State = EntityState.Unchanged;
+
         var entries = new Dictionary<PointsEntryType, PointsEntry>();
-        await foreach (var entry in OrderEntriesQuery(this, orderId).WithCancellation(cancellationToken))
-            entries.Add(entry.Type, entry);
-        return entries;
-    }
+        if (orderId is not null && await reader.NextResultAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var type = Enum.Parse<PointsEntryType>(reader.GetString(1));
+                entries.Add(type, new PointsEntry
+                {
+                    Id = reader.GetInt64(0), CustomerId = customerId, OrderId = orderId.Value, Type = type,
+                    Points = reader.GetInt64(2), CreatedAt = reader.GetFieldValue<DateTimeOffset>(3),
+                });
+            }
+        }
 
-    // Compiled once: every message runs it, and a LINQ query otherwise pays for parameter extraction, hashing the
-    // expression tree and a cache lookup on each call (docs/benchmark.md).
-    static readonly Func<PointsDbContext, Guid, IAsyncEnumerable<PointsEntry>> OrderEntriesQuery =
-        EF.CompileAsyncQuery((PointsDbContext db, Guid orderId) => db.Ledger.Where(x => x.OrderId == orderId));
+        return (member, entries);
+    }
 }
