@@ -186,7 +186,7 @@ public static class OrdersApi
                 Order next;
                 try
                 {
-                    next = await db.Orders.AsNoTracking().SingleAsync(x => x.OrderId == orderId, token);
+                    next = await db.ReadOrderAsync(orderId, token) ?? throw new InvalidOperationException($"Order {orderId} is gone while its status is streamed");
                     if (next.Status == order.Status)
                         next = await WaitAsync(changed, SafetyReReadInterval, token) ?? next;
                 }

@@ -8,7 +8,7 @@ namespace EventShop.Orders.Domain;
 /// null when the change was heard from the database (<see cref="Infrastructure.OrderStatusListener"/>): another replica's
 /// change, which the waiter then reads.
 /// It also remembers the orders this process has just accepted: a client follows its 202 with a long-poll moments later,
-/// and that first read can be answered from memory instead of the database (one transaction of about eleven per order).
+/// and that first read can be answered from memory instead of the database (a database transaction fewer for every order).
 /// </summary>
 public sealed class OrderStatusNotifier(TimeProvider clock)
 {
