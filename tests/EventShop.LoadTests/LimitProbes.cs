@@ -121,7 +121,20 @@ public sealed class LimitProbes(BenchOptions options)
             NpgsqlConnection.ClearAllPools();
             await using var admin = new NpgsqlConnection(options.PostgresConnectionString("postgres"));
             await admin.OpenAsync();
-            await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            // FORCE cannot end an autovacuum worker busy in the probe's database (our user may not signal it, and
+            // PostgreSQL 15 then fails the DROP); after the probe's updates one often is, for a moment.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+                    break;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 40)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(250));
+                }
+            }
         }
     }
 

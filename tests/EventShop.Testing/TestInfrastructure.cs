@@ -165,7 +165,20 @@ public static class TestInfrastructure
         await using var connection = new NpgsqlConnection(database.ConnectionString("postgres"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await command.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 40)
+            {
+                // FORCE may not end an autovacuum worker that is busy in this database (it has no role our user may
+                // signal; PostgreSQL 15 then fails the whole DROP). The worker is done within moments on a test database.
+                await Task.Delay(TimeSpan.FromMilliseconds(250));
+            }
+        }
     }
 
     /// <summary>
