@@ -145,6 +145,15 @@ public sealed record BenchReport(
         }
 
         Line($"");
+        Line($"Each service's share of the services' CPU. To compare two builds, compare these: the machine's speed drifts between runs for every process alike, a change to one service moves its share.");
+        Line($"");
+        foreach (var p in Phases.Where(p => p.Cpu is not null))
+        {
+            var shares = string.Join(", ", p.Cpu!.ShareOfServices.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:P1}")));
+            Line($"- {p.Name}: {shares}");
+        }
+
+        Line($"");
         if (Ceiling is not null)
         {
             Line($"Ceiling = 1 / ({Ceiling.MessagesPerOrder:0.00} msgs / {Ceiling.BrokerMessagesPerSecond:0} msgs/s + {Ceiling.TransactionsPerOrder:0.00} tx / {Ceiling.DatabaseTransactionsPerSecond:0} tx/s) = **{Ceiling.OrdersPerSecond:0} orders/s** (broker {Ceiling.BrokerShare:P0} of it, database {1 - Ceiling.BrokerShare:P0}).");

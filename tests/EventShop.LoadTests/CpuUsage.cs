@@ -3,10 +3,16 @@ using System.Globalization;
 namespace EventShop.LoadTests;
 
 /// <summary>CPU seconds used so far, per EventShop service and for the broker, the database server and the whole machine (Linux /proc).</summary>
-public sealed record CpuSnapshot(IReadOnlyDictionary<string, double> Seconds, double MachineBusySeconds, double MachineTotalSeconds);
+public sealed record CpuSnapshot(IReadOnlyDictionary<string, double> Seconds, IReadOnlyList<string> Services, double MachineBusySeconds, double MachineTotalSeconds);
 
-/// <summary>CPU milliseconds per accepted order over one phase, and how busy the machine was meanwhile (other users included).</summary>
-public sealed record CpuPerOrder(IReadOnlyDictionary<string, double> MillisecondsPerOrder, double MachineBusyShare);
+/// <summary>
+/// CPU milliseconds per accepted order over one phase, how busy the machine was meanwhile (other users included), and each
+/// EventShop service's share of the services' CPU. The shares are for comparing runs: on a shared machine the CPU time
+/// of an order drifts by a fifth between identical runs, and mostly for every process alike, so a change to one service
+/// shows in its share long before it shows in throughput (docs/benchmark.md, round four).
+/// </summary>
+public sealed record CpuPerOrder(IReadOnlyDictionary<string, double> MillisecondsPerOrder, IReadOnlyDictionary<string, double> ShareOfServices,
+    double MachineBusyShare);
 
 public static class CpuUsage
 {
@@ -16,12 +22,16 @@ public static class CpuUsage
     public static CpuSnapshot Read(string? pidDirectory)
     {
         var seconds = new Dictionary<string, double>();
+        var services = new List<string>();
         if (pidDirectory is not null && Directory.Exists(pidDirectory))
         {
             foreach (var file in Directory.GetFiles(pidDirectory).Order())
             {
                 if (int.TryParse(File.ReadAllText(file).Trim(), out var pid) && ProcessSeconds(pid) is { } used)
+                {
                     seconds[Path.GetFileName(file)] = used;
+                    services.Add(Path.GetFileName(file));
+                }
             }
         }
 
@@ -34,15 +44,17 @@ public static class CpuUsage
             .Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
         var idle = machine[3] + machine[4];
         var total = machine.Take(8).Sum();
-        return new CpuSnapshot(seconds, (total - idle) / TicksPerSecond, total / TicksPerSecond);
+        return new CpuSnapshot(seconds, services, (total - idle) / TicksPerSecond, total / TicksPerSecond);
     }
 
     public static CpuPerOrder PerOrder(CpuSnapshot before, CpuSnapshot after, int orders)
     {
         var perOrder = after.Seconds.ToDictionary(x => x.Key,
             x => orders == 0 ? double.NaN : (x.Value - before.Seconds.GetValueOrDefault(x.Key)) * 1000 / orders);
+        var servicesTotal = after.Services.Sum(name => perOrder[name]);
+        var shares = after.Services.ToDictionary(name => name, name => servicesTotal > 0 ? perOrder[name] / servicesTotal : double.NaN);
         var total = after.MachineTotalSeconds - before.MachineTotalSeconds;
-        return new CpuPerOrder(perOrder, total <= 0 ? double.NaN : (after.MachineBusySeconds - before.MachineBusySeconds) / total);
+        return new CpuPerOrder(perOrder, shares, total <= 0 ? double.NaN : (after.MachineBusySeconds - before.MachineBusySeconds) / total);
     }
 
     static double? ProcessSeconds(int pid)
