@@ -131,7 +131,7 @@ public sealed record BenchReport(
         Line($"|---|---:|---:|---:|---:|---|");
         foreach (var p in Phases.Where(p => p.Work is not null))
         {
-            var byDatabase = string.Join(", ", p.Work!.TransactionsByDatabase.OrderBy(x => x.Key).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:0.00}")));
+            var byDatabase = Listed(p.Work!.TransactionsByDatabase.OrderBy(x => x.Key), "0.00");
             Line($"| {p.Name} | {p.Work.Orders} | {p.Work.MessagesPublished:0.00} | {p.Work.MessagesDelivered:0.00} | {p.Work.Transactions:0.00} | {byDatabase} |");
         }
 
@@ -140,7 +140,7 @@ public sealed record BenchReport(
         Line($"");
         foreach (var p in Phases.Where(p => p.Cpu is not null))
         {
-            var byProcess = string.Join(", ", p.Cpu!.MillisecondsPerOrder.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:0.00}")));
+            var byProcess = Listed(p.Cpu!.MillisecondsPerOrder, "0.00");
             Line($"- {p.Name}: {byProcess}; machine busy {p.Cpu.MachineBusyShare:P0}");
         }
 
@@ -148,10 +148,7 @@ public sealed record BenchReport(
         Line($"Each service's share of the services' CPU. To compare two builds, compare these: the machine's speed drifts between runs for every process alike, a change to one service moves its share.");
         Line($"");
         foreach (var p in Phases.Where(p => p.Cpu is not null))
-        {
-            var shares = string.Join(", ", p.Cpu!.ShareOfServices.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value:P1}")));
-            Line($"- {p.Name}: {shares}");
-        }
+            Line($"- {p.Name}: {Listed(p.Cpu!.ShareOfServices, "P1")}");
 
         Line($"");
         if (Ceiling is not null)
@@ -214,6 +211,10 @@ public sealed record BenchReport(
     }
 
     static string Verdict(bool met) => met ? "met" : "**not met**";
+
+    /// <summary>"name value, name value", the values in <paramref name="format"/>, invariant culture.</summary>
+    static string Listed(IEnumerable<KeyValuePair<string, double>> values, string format) =>
+        string.Join(", ", values.Select(x => $"{x.Key} {x.Value.ToString(format, CultureInfo.InvariantCulture)}"));
 
     /// <summary>The probes of the 2026-11-25 default run (docs/benchmark.md), on the machine the targets were first measured against.</summary>
     static readonly Dictionary<string, double> ReferenceProbeRates = new() { ["broker"] = 22_254, ["database"] = 6_464 };
