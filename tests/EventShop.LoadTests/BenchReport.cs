@@ -64,6 +64,17 @@ public sealed record CeilingModel(double MessagesPerOrder, double TransactionsPe
     public double BrokerShare => MessagesPerOrder / BrokerMessagesPerSecond * OrdersPerSecond;
 }
 
+/// <summary>
+/// The least an order can take: each of its messages one broker hop and one handler transaction, and the submit one more
+/// transaction, one after the other, each at the probes' one-at-a-time p50 (no queueing, no service code).
+/// </summary>
+public sealed record LatencyFloor(double MessagesPerOrder, double BrokerHopMs, double TransactionMs)
+{
+    public double TransactionsPerOrder => MessagesPerOrder + 1;
+
+    public double Milliseconds => MessagesPerOrder * BrokerHopMs + TransactionsPerOrder * TransactionMs;
+}
+
 public sealed record ProcessMemory(string Service, int Pid, long PeakRssKiB, long RssKiB);
 
 public sealed record BenchReport(
@@ -73,6 +84,7 @@ public sealed record BenchReport(
     IReadOnlyList<PhaseResult> Phases,
     CeilingModel? Ceiling,
     double? AchievedToCeiling,
+    LatencyFloor? LatencyFloor,
     IReadOnlyList<InvariantCheck> Invariants,
     IReadOnlyList<ProcessMemory> Memory,
     IReadOnlyList<string> ErrorSamples)
@@ -118,10 +130,10 @@ public sealed record BenchReport(
         Line($"## Limits and the modelled ceiling");
         if (Probes.Count > 0)
         {
-            Line($"| probe | rate/s | count | setup |");
-            Line($"|---|---:|---:|---|");
+            Line($"| probe | rate/s | count | alone p50 ms | alone p99 ms | setup |");
+            Line($"|---|---:|---:|---:|---:|---|");
             foreach (var probe in Probes)
-                Line($"| {probe.Name} | {probe.PerSecond:0} | {probe.Count} | {probe.Setup} |");
+                Line($"| {probe.Name} | {probe.PerSecond:0} | {probe.Count} | {probe.AloneMs.P50:0.00} | {probe.AloneMs.P99:0.00} | {probe.Setup} |");
             Line($"");
         }
 
@@ -159,6 +171,18 @@ public sealed record BenchReport(
         else
         {
             Line($"No ceiling: the probes or the max phase did not run.");
+        }
+
+        Line($"");
+        if (LatencyFloor is { } floor)
+        {
+            Line($"Latency floor = {floor.MessagesPerOrder:0.00} broker hops x {floor.BrokerHopMs:0.00} ms + {floor.TransactionsPerOrder:0.00} transactions x {floor.TransactionMs:0.00} ms = **{floor.Milliseconds:0.0} ms**: an order whose every step waited only for the broker and the database, one after the other, at the probes' one-at-a-time p50.");
+            foreach (var p in Phases.Where(p => p.ServerLatencyMs.Count > 0))
+                Line($"Server submit-to-terminal p50 in the {p.Name} phase: {p.ServerLatencyMs.P50:0.0} ms, {p.ServerLatencyMs.P50 / floor.Milliseconds:0.0} times the floor.");
+        }
+        else
+        {
+            Line($"No latency floor: the probes or a phase with work per order did not run.");
         }
 
         Line($"");

@@ -2,13 +2,15 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Threading.Channels;
 using Npgsql;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
 namespace EventShop.LoadTests;
 
-public sealed record ProbeResult(string Name, double PerSecond, long Count, double Seconds, string Setup);
+/// <param name="AloneMs">One operation at a time, nothing queued ahead of it: the least a step of an order can wait for this server.</param>
+public sealed record ProbeResult(string Name, double PerSecond, long Count, double Seconds, string Setup, LatencySummary AloneMs);
 
 /// <summary>
 /// What the broker and the database can do on their own on this machine, measured against the very servers EventShop uses,
@@ -98,8 +100,46 @@ public sealed class LimitProbes(BenchOptions options)
         await Task.WhenAll(publishers);
         var count = Interlocked.Read(ref consumed) - startCount;
         var seconds = watch.Elapsed.TotalSeconds;
+        var alone = await MeasureBrokerHopAsync(publisherConnection, consumerConnection, body, properties);
         return new ProbeResult("broker", count / seconds, count, seconds,
-            $"RabbitMQ.Client 7, {MessageBytes} B persistent, publisher confirms ({PublisherChannels} channels x {PublishWindow} in flight), one quorum queue, manual acks, prefetch 500");
+            $"RabbitMQ.Client 7, {MessageBytes} B persistent, publisher confirms ({PublisherChannels} channels x {PublishWindow} in flight), one quorum queue, manual acks, prefetch 500; alone: one message at a time, publish to its delivery at the consumer",
+            alone);
+    }
+
+    /// <summary>
+    /// One message at a time through a quorum queue of its own: from the publish to its delivery at the consumer, which is
+    /// what each step of an order waits for at least (a quorum queue delivers a message once its log has it on disk).
+    /// </summary>
+    async Task<LatencySummary> MeasureBrokerHopAsync(IConnection publisherConnection, IConnection consumerConnection,
+        byte[] body, BasicProperties properties)
+    {
+        const string queue = "probe-alone";
+        await using var consumerChannel = await consumerConnection.CreateChannelAsync();
+        await consumerChannel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+            arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+
+        var delivered = Channel.CreateUnbounded<long>();
+        var consumer = new AsyncEventingBasicConsumer(consumerChannel);
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            delivered.Writer.TryWrite(Stopwatch.GetTimestamp());
+            await consumerChannel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+        };
+        await consumerChannel.BasicConsumeAsync(queue, autoAck: false, consumer);
+
+        await using var channel = await publisherConnection.CreateChannelAsync(new CreateChannelOptions(
+            publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var latencies = new List<double>();
+        var until = Stopwatch.GetTimestamp() + (long)(options.ProbeDuration.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            var publishedAt = Stopwatch.GetTimestamp();
+            await channel.BasicPublishAsync("", queue, mandatory: false, properties, body);
+            var deliveredAt = await delivered.Reader.ReadAsync();
+            latencies.Add(Stopwatch.GetElapsedTime(publishedAt, deliveredAt).TotalMilliseconds);
+        }
+
+        return LatencySummary.Of(latencies);
     }
 
     /// <summary>Small write transactions (insert a row, update a balance, commit) from several clients, the shape of EventShop's handlers.</summary>
@@ -151,52 +191,67 @@ public sealed class LimitProbes(BenchOptions options)
             await Execute(setup, $"INSERT INTO probe_accounts SELECT g, 1000000 FROM generate_series(1, {accounts}) g");
         }
 
-        using var stop = new CancellationTokenSource();
         long committed = 0;
         var counting = false;
-
-        async Task Client()
+        using (var stop = new CancellationTokenSource())
         {
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var insert = new NpgsqlCommand("INSERT INTO probe_ledger (account_id, amount) VALUES ($1, $2)", connection);
-            await using var update = new NpgsqlCommand("UPDATE probe_accounts SET balance = balance - $2 WHERE id = $1", connection);
-            foreach (var command in new[] { insert, update })
-            {
-                command.Parameters.Add(new NpgsqlParameter<int>());
-                command.Parameters.Add(new NpgsqlParameter<decimal>());
-            }
-
-            while (!stop.IsCancellationRequested)
-            {
-                var account = Random.Shared.Next(1, accounts + 1);
-                await using var transaction = await connection.BeginTransactionAsync();
-                foreach (var command in new[] { insert, update })
+            var clients = Enumerable.Range(0, options.DatabaseProbeClients)
+                .Select(_ => Task.Run(() => RunTransactionsAsync(connectionString, accounts, _ =>
                 {
-                    command.Transaction = transaction;
-                    ((NpgsqlParameter<int>)command.Parameters[0]).TypedValue = account;
-                    ((NpgsqlParameter<decimal>)command.Parameters[1]).TypedValue = 1.25m;
-                    await command.ExecuteNonQueryAsync();
-                }
+                    if (Volatile.Read(ref counting))
+                        Interlocked.Increment(ref committed);
+                }, () => !stop.IsCancellationRequested)))
+                .ToArray();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Volatile.Write(ref counting, true);
+            var watch = Stopwatch.StartNew();
+            await Task.Delay(options.ProbeDuration);
+            Volatile.Write(ref counting, false);
+            var seconds = watch.Elapsed.TotalSeconds;
+            var count = Interlocked.Read(ref committed);
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
 
-                await transaction.CommitAsync();
-                if (Volatile.Read(ref counting))
-                    Interlocked.Increment(ref committed);
-            }
+            // Then the same transaction from one client alone: what each handler's commit costs an order at least.
+            var latencies = new List<double>();
+            var aloneUntil = Stopwatch.GetTimestamp() + (long)(options.ProbeDuration.TotalSeconds * Stopwatch.Frequency);
+            await RunTransactionsAsync(connectionString, accounts, latencies.Add, () => Stopwatch.GetTimestamp() < aloneUntil);
+            return new ProbeResult("database", count / seconds, count, seconds,
+                $"Npgsql, {options.DatabaseProbeClients} clients, BEGIN; INSERT; UPDATE; COMMIT (synchronous_commit as configured); alone: the same from one client",
+                LatencySummary.Of(latencies));
+        }
+    }
+
+    /// <summary>Runs BEGIN; INSERT; UPDATE; COMMIT on one connection while <paramref name="running"/> says so (never cancelled
+    /// halfway: a probe client stops between transactions), reporting each transaction's duration in ms.</summary>
+    static async Task RunTransactionsAsync(string connectionString, int accounts, Action<double> committed, Func<bool> running)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO probe_ledger (account_id, amount) VALUES ($1, $2)", connection);
+        await using var update = new NpgsqlCommand("UPDATE probe_accounts SET balance = balance - $2 WHERE id = $1", connection);
+        foreach (var command in new[] { insert, update })
+        {
+            command.Parameters.Add(new NpgsqlParameter<int>());
+            command.Parameters.Add(new NpgsqlParameter<decimal>());
         }
 
-        var clients = Enumerable.Range(0, options.DatabaseProbeClients).Select(_ => Task.Run(Client)).ToArray();
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        Volatile.Write(ref counting, true);
-        var watch = Stopwatch.StartNew();
-        await Task.Delay(options.ProbeDuration);
-        Volatile.Write(ref counting, false);
-        var seconds = watch.Elapsed.TotalSeconds;
-        var count = Interlocked.Read(ref committed);
-        await stop.CancelAsync();
-        await Task.WhenAll(clients);
-        return new ProbeResult("database", count / seconds, count, seconds,
-            $"Npgsql, {options.DatabaseProbeClients} clients, BEGIN; INSERT; UPDATE; COMMIT (synchronous_commit as configured)");
+        while (running())
+        {
+            var startedAt = Stopwatch.GetTimestamp();
+            var account = Random.Shared.Next(1, accounts + 1);
+            await using var transaction = await connection.BeginTransactionAsync();
+            foreach (var command in new[] { insert, update })
+            {
+                command.Transaction = transaction;
+                ((NpgsqlParameter<int>)command.Parameters[0]).TypedValue = account;
+                ((NpgsqlParameter<decimal>)command.Parameters[1]).TypedValue = 1.25m;
+                await command.ExecuteNonQueryAsync();
+            }
+
+            await transaction.CommitAsync();
+            committed(Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
+        }
     }
 
     static async Task Execute(NpgsqlConnection connection, string sql)

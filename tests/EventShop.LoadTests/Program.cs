@@ -30,7 +30,8 @@ if (options.Probes)
     {
         var result = await probe();
         probes.Add(result);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"probe {result.Name}: {result.PerSecond:0}/s ({result.Setup})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"probe {result.Name}: {result.PerSecond:0}/s, alone p50 {result.AloneMs.P50:0.00} ms p99 {result.AloneMs.P99:0.00} ms ({result.Setup})"));
     }
 }
 
@@ -91,6 +92,11 @@ if (maxPhase?.Work is { } work && broker is not null && database is not null)
     achievedToCeiling = maxPhase.SteadySettledPerSecond / ceiling.OrdersPerSecond;
 }
 
+// The messages per order of the max phase, as for the ceiling; the rate phase's when only it ran.
+LatencyFloor? latencyFloor = null;
+if (phases.Select(p => p.Result.Work).FirstOrDefault(w => w is not null) is { } floorWork && broker is not null && database is not null)
+    latencyFloor = new LatencyFloor((maxPhase?.Work ?? floorWork).MessagesPublished, broker.AloneMs.P50, database.AloneMs.P50);
+
 var report = new BenchReport(
     startedAt,
     $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
@@ -98,6 +104,7 @@ var report = new BenchReport(
     phases.Select(p => p.Result).ToList(),
     ceiling,
     achievedToCeiling,
+    latencyFloor,
     invariants,
     BenchReport.ReadMemory(options.PidDirectory),
     allSamples.Where(s => s.Error is not null).Select(s => $"{s.Phase}: {s.Error}").Distinct().Take(10).ToList());
