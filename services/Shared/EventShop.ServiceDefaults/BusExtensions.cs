@@ -30,6 +30,10 @@ public static class BusExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
+            // MassTransit 8.4+ reports anonymous usage data to masstransit.io after start. A shop's services should not call
+            // out unasked, and offline (CI, this machine) every start logged a warning with a stack trace for it.
+            // MASSTRANSIT_USAGE_TELEMETRY=true opts back in.
+            bus.ConfigureUsageTelemetryOptions(options => options.Enabled = false);
             registerConsumers(bus);
 
             bus.AddConfigureEndpointsCallback((_, endpoint) =>
