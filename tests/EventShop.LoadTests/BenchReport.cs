@@ -177,8 +177,15 @@ public sealed record BenchReport(
         if (LatencyFloor is { } floor)
         {
             Line($"Latency floor = {floor.MessagesPerOrder:0.00} broker hops x {floor.BrokerHopMs:0.00} ms + {floor.TransactionsPerOrder:0.00} transactions x {floor.TransactionMs:0.00} ms = **{floor.Milliseconds:0.0} ms**: an order whose every step waited only for the broker and the database, one after the other, at the probes' one-at-a-time p50.");
-            foreach (var p in Phases.Where(p => p.ServerLatencyMs.Count > 0))
-                Line($"Server submit-to-terminal p50 in the {p.Name} phase: {p.ServerLatencyMs.P50:0.0} ms, {p.ServerLatencyMs.P50 / floor.Milliseconds:0.0} times the floor.");
+            // Only an open-loop phase the system keeps up with measures the system's own latency; the max phase and an
+            // overloaded rate phase measure their queue.
+            foreach (var p in Phases.Where(p => p.Name == "rate" && p.ServerLatencyMs.Count > 0))
+            {
+                if (IsOverloaded(p))
+                    Line($"The rate phase offered more than the max phase settled, so its latency is its backlog's and not comparable with the floor; offer less (`--rate`) to compare.");
+                else
+                    Line($"Server submit-to-terminal p50 in the rate phase: {p.ServerLatencyMs.P50:0.0} ms, {p.ServerLatencyMs.P50 / floor.Milliseconds:0.0} times the floor.");
+            }
         }
         else
         {
@@ -201,13 +208,8 @@ public sealed record BenchReport(
             Line($"- At an offered 100 orders/s, submit-to-terminal p50 at most 50 ms and p99 at most 250 ms (this phase: {p.Load}): p50 {p.ClientLatencyMs.P50:0} ms, p99 {p.ClientLatencyMs.P99:0} ms, {(p.Load.StartsWith("offered 100/s", StringComparison.Ordinal) ? Verdict(p.ClientLatencyMs.P50 <= 50 && p.ClientLatencyMs.P99 <= 250) : "not comparable: another rate")}.");
         // An open loop offered more than the system settles measures a queue that grows for the whole phase: say so, or
         // a reader takes seconds of waiting for the system's latency.
-        var maxPhase = Phases.FirstOrDefault(p => p.Name == "max");
-        foreach (var p in Phases.Where(p => p.Name == "rate" && p.SubmitSeconds > 0 && maxPhase is not null))
-        {
-            var offered = p.Submitted / p.SubmitSeconds;
-            if (offered > maxPhase!.SteadySettledPerSecond * 1.05)
-                Line($"- The rate phase offered {offered:0}/s, more than this system settled at the maximum ({maxPhase.SteadySettledPerSecond:0.0}/s): its backlog grew for the whole phase, so its latency is mostly waiting in that backlog. For the latency of the system itself, offer less than the maximum (`--rate`).");
-        }
+        foreach (var p in Phases.Where(IsOverloaded))
+            Line($"- The rate phase offered {p.Submitted / p.SubmitSeconds:0}/s, more than this system settled at the maximum ({MaxPhase!.SteadySettledPerSecond:0.0}/s): its backlog grew for the whole phase, so its latency is mostly waiting in that backlog. For the latency of the system itself, offer less than the maximum (`--rate`).");
         if (AchievedToCeiling is { } ratio)
             Line($"- Achieved/ceiling (long-term goal 0.5): {ratio:0.00}.");
         // The targets are absolute; machines of the same kind have measured 2 to 4 times apart. The probes say how this
@@ -233,6 +235,12 @@ public sealed record BenchReport(
 
         return md.ToString();
     }
+
+    PhaseResult? MaxPhase => Phases.FirstOrDefault(p => p.Name == "max");
+
+    /// <summary>A rate phase that offered more than the max phase settled: its backlog grew for the whole phase.</summary>
+    bool IsOverloaded(PhaseResult phase) =>
+        phase.Name == "rate" && phase.SubmitSeconds > 0 && MaxPhase is { } max && phase.Submitted / phase.SubmitSeconds > max.SteadySettledPerSecond * 1.05;
 
     static string Verdict(bool met) => met ? "met" : "**not met**";
 
