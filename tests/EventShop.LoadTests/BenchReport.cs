@@ -82,6 +82,7 @@ public sealed record BenchReport(
     string Machine,
     IReadOnlyList<ProbeResult> Probes,
     IReadOnlyList<PhaseResult> Phases,
+    IReadOnlyList<PhaseStepTimes> StepTimes,
     CeilingModel? Ceiling,
     double? AchievedToCeiling,
     LatencyFloor? LatencyFloor,
@@ -126,6 +127,17 @@ public sealed record BenchReport(
 
         Line($"");
         Line($"![latency over time](latency.svg)");
+        Line($"");
+        Line($"## Where a completed order's time goes");
+        Line($"Step by step, in ms, for a sample of each phase's completed orders spread over the phase: from the order's createdAt and updatedAt (Orders) and its saga's transition history (saga host), each stamped by the service that did the work. A saga step is two broker hops and two handlers; the first and last steps one of each.");
+        Line($"");
+        Line($"| phase | step | path | n | p50 | p95 | p99 | max |");
+        Line($"|---|---|---|---:|---:|---:|---:|---:|");
+        foreach (var phase in StepTimes)
+        {
+            foreach (var step in phase.Steps)
+                Line($"| {phase.Phase} | {step.Step} | {step.Path} | {step.Ms.Count} | {step.Ms.P50:0.0} | {step.Ms.P95:0.0} | {step.Ms.P99:0.0} | {step.Ms.Max:0.0} |");
+        }
         Line($"");
         Line($"## Limits and the modelled ceiling");
         if (Probes.Count > 0)

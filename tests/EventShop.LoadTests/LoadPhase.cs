@@ -24,6 +24,9 @@ public sealed class OrderSample
     /// <summary>updatedAt - createdAt of the order, both stamped by the Orders service: submit-to-terminal without HTTP or polling.</summary>
     public double? ServerLatencyMs { get; set; }
 
+    /// <summary>The terminal order as the Orders service reported it (its createdAt and updatedAt start and end the step breakdown).</summary>
+    public OrderView? Terminal { get; set; }
+
     public string? Error { get; set; }
 }
 
@@ -142,6 +145,7 @@ public sealed class LoadPhase(ShopApi api, Workload workload, string operatorId,
             sample.TerminalSeenMs = _clock.Elapsed.TotalMilliseconds;
             sample.ClientLatencyMs = sample.TerminalSeenMs - intendedStartMs;
             sample.ServerLatencyMs = (order.UpdatedAt - order.CreatedAt).TotalMilliseconds;
+            sample.Terminal = order;
             _latenciesThisSecond.Enqueue(sample.ClientLatencyMs.Value);
             Interlocked.Increment(ref _settled);
         }

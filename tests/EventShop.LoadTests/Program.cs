@@ -81,6 +81,11 @@ var allSamples = warmUpSamples.Concat(phases.SelectMany(p => p.Phase.Samples)).T
 Console.WriteLine("checking invariants");
 var invariants = await Invariants.CheckAsync(api, operatorId, workload, initialBalances, allSamples, options.SettleTimeout);
 
+// After the load, so these reads do not disturb what was measured.
+var stepTimes = new List<PhaseStepTimes>();
+foreach (var (phase, result) in phases)
+    stepTimes.Add(await StepTimes.MeasureAsync(api, operatorId, result.Name, phase.Samples));
+
 CeilingModel? ceiling = null;
 double? achievedToCeiling = null;
 var maxPhase = phases.Select(p => p.Result).FirstOrDefault(p => p.Name == "max");
@@ -102,6 +107,7 @@ var report = new BenchReport(
     $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
     probes,
     phases.Select(p => p.Result).ToList(),
+    stepTimes,
     ceiling,
     achievedToCeiling,
     latencyFloor,

@@ -92,6 +92,19 @@ public sealed class ShopApi : IDisposable
 
     public Task<AccountView> AccountAsync(string operatorId, string accountId) => GetAsync<AccountView>($"/api/accounts/{accountId}", operatorId, default);
 
+    /// <summary>The order's saga with its transition history (operators only), or null when the saga host does not know it.</summary>
+    public async Task<SagaView?> SagaAsync(string operatorId, Guid orderId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetAsync<SagaView>($"/api/sagas/{orderId}", operatorId, cancellationToken);
+        }
+        catch (HttpRequestException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     public Task<PointsView> PointsAsync(string operatorId, string customerId) => GetAsync<PointsView>($"/api/points/{customerId}", operatorId, default);
 
     async Task<T> GetAsync<T>(string path, string subject, CancellationToken cancellationToken)
