@@ -135,7 +135,18 @@ public sealed class LimitProbes(BenchOptions options)
         {
             var publishedAt = Stopwatch.GetTimestamp();
             await channel.BasicPublishAsync("", queue, mandatory: false, properties, body);
-            var deliveredAt = await delivered.Reader.ReadAsync();
+            // A broker that never delivers fails the probe with this message instead of hanging the bench.
+            using var deliveryTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            long deliveredAt;
+            try
+            {
+                deliveredAt = await delivered.Reader.ReadAsync(deliveryTimeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The broker probe's message was confirmed but not delivered within 10 s (queue {queue})");
+            }
+
             latencies.Add(Stopwatch.GetElapsedTime(publishedAt, deliveredAt).TotalMilliseconds);
         }
 

@@ -99,8 +99,9 @@ if (maxPhase?.Work is { } work && broker is not null && database is not null)
 
 // The messages per order of the max phase, as for the ceiling; the rate phase's when only it ran.
 LatencyFloor? latencyFloor = null;
-if (phases.Select(p => p.Result.Work).FirstOrDefault(w => w is not null) is { } floorWork && broker is not null && database is not null)
-    latencyFloor = new LatencyFloor((maxPhase?.Work ?? floorWork).MessagesPublished, broker.AloneMs.P50, database.AloneMs.P50);
+var floorWork = maxPhase?.Work ?? phases.Select(p => p.Result.Work).FirstOrDefault(w => w is not null);
+if (floorWork is not null && broker is not null && database is not null)
+    latencyFloor = new LatencyFloor(floorWork.MessagesPublished, broker.AloneMs.P50, database.AloneMs.P50);
 
 var report = new BenchReport(
     startedAt,

@@ -92,14 +92,18 @@ public sealed class ShopApi : IDisposable
 
     public Task<AccountView> AccountAsync(string operatorId, string accountId) => GetAsync<AccountView>($"/api/accounts/{accountId}", operatorId, default);
 
-    /// <summary>The order's saga with its transition history (operators only), or null when the saga host does not know it.</summary>
+    /// <summary>
+    /// The order's saga with its transition history (operators only), or null when it cannot be read: the breakdown it
+    /// feeds is a diagnosis after the run, and a failed read leaves that order out (the report gives how many were used)
+    /// rather than losing the whole report.
+    /// </summary>
     public async Task<SagaView?> SagaAsync(string operatorId, Guid orderId, CancellationToken cancellationToken)
     {
         try
         {
             return await GetAsync<SagaView>($"/api/sagas/{orderId}", operatorId, cancellationToken);
         }
-        catch (HttpRequestException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
         {
             return null;
         }

@@ -1,6 +1,6 @@
 namespace EventShop.LoadTests;
 
-public sealed record SagaTransitionView(DateTimeOffset At, string Event, string FromState, string ToState);
+public sealed record SagaTransitionView(DateTimeOffset At, string Event);
 
 public sealed record SagaView(Guid OrderId, string State, SagaTransitionView[]? History);
 
