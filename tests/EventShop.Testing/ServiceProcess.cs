@@ -16,6 +16,7 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
     public int Port { get; } = port;
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public bool IsRunning => _process is { HasExited: false };
+    public int? ProcessId => _process?.Id;
 
     public string RecentOutput
     {

@@ -3,6 +3,7 @@ using EventShop.Accounts.Extensions;
 using EventShop.Accounts.Infrastructure;
 using EventShop.ServiceDefaults;
 
+ServiceRuntime.Configure(); // before anything opens a socket
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

@@ -1,6 +1,7 @@
 using EventShop.Dashboard.Extensions;
 using EventShop.ServiceDefaults;
 
+ServiceRuntime.Configure(); // before anything opens a socket
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

@@ -2,6 +2,7 @@ using EventShop.Gateway.Apis;
 using EventShop.Gateway.Extensions;
 using EventShop.ServiceDefaults;
 
+ServiceRuntime.Configure(); // before anything opens a socket
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

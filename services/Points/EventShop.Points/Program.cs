@@ -3,6 +3,7 @@ using EventShop.Points.Extensions;
 using EventShop.Points.Infrastructure;
 using EventShop.ServiceDefaults;
 
+ServiceRuntime.Configure(); // before anything opens a socket
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
