@@ -178,7 +178,7 @@ public sealed record BenchReport(
         if (Ceiling is not null)
         {
             Line($"Ceiling = 1 / ({Ceiling.MessagesPerOrder:0.00} msgs / {Ceiling.BrokerMessagesPerSecond:0} msgs/s + {Ceiling.TransactionsPerOrder:0.00} tx / {Ceiling.DatabaseTransactionsPerSecond:0} tx/s) = **{Ceiling.OrdersPerSecond:0} orders/s** (broker {Ceiling.BrokerShare:P0} of it, database {1 - Ceiling.BrokerShare:P0}).");
-            Line($"Achieved at maximum: **{Phases.FirstOrDefault(p => p.Name == "max")?.SteadySettledPerSecond:0.0} orders/s = {AchievedToCeiling:P1} of the ceiling**.");
+            Line($"Achieved at maximum: **{MaxPhase?.SteadySettledPerSecond:0.0} orders/s = {AchievedToCeiling:P1} of the ceiling**.");
         }
         else
         {
