@@ -15,12 +15,22 @@ public sealed class ProbeDbContext(DbContextOptions<ProbeDbContext> options) : D
 {
     public DbSet<ProbeRow> Rows => Set<ProbeRow>();
     public DbSet<CounterState> Counters => Set<CounterState>();
+    public DbSet<MappedProbe> MappedProbes => Set<MappedProbe>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema("probe");
         modelBuilder.Entity<ProbeRow>().HasKey(x => x.Id);
         modelBuilder.Entity<CounterState>().ToTable("counter_states").HasKey(x => x.CorrelationId);
+        modelBuilder.Entity<MappedProbe>(probe =>
+        {
+            probe.ToTable("mapped_probes");
+            probe.HasKey(x => x.Id);
+            probe.Property(x => x.Id).UseIdentityAlwaysColumn();
+            probe.Property(x => x.Kind).HasConversion<string>().HasMaxLength(20).HasColumnName("kind_name");
+            probe.Property(x => x.Amount).HasPrecision(18, 2);
+            probe.Property(x => x.Payload).HasColumnType("jsonb");
+        });
         modelBuilder.AddTransactionalMessaging();
     }
 }
@@ -29,6 +39,20 @@ public sealed class ProbeRow
 {
     public Guid Id { get; set; }
     public int Value { get; set; }
+}
+
+public enum ProbeKind { Plain, Special }
+
+/// <summary>Columns of every kind our statement writer must bind as EF would: identity, converter, numeric, jsonb, nullable.</summary>
+public sealed class MappedProbe
+{
+    public long Id { get; set; }
+    public Guid Reference { get; set; }
+    public ProbeKind Kind { get; set; }
+    public decimal Amount { get; set; }
+    public required string Payload { get; set; }
+    public DateTimeOffset? At { get; set; }
+    public string? Note { get; set; }
 }
 
 /// <summary>Records which messages reached the consumers of a host (in memory: the tests count deliveries).</summary>

@@ -14,6 +14,9 @@ public sealed record FailAfterWriting(Guid RowId);
 
 public sealed record Increment(Guid CounterId);
 
+/// <summary>An event the counter saga handles without changing anything.</summary>
+public sealed record Peek(Guid CounterId);
+
 /// <summary>Counts what reaches it; no database work.</summary>
 public sealed class ProbeConsumer(Deliveries deliveries) : IConsumer<Probe>
 {
@@ -72,14 +75,18 @@ public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
     public CounterStateMachine()
     {
         Event(() => Incremented, e => e.CorrelateById(m => m.Message.CounterId));
+        Event(() => Peeked, e => e.CorrelateById(m => m.Message.CounterId));
         InstanceState(x => x.CurrentState);
 
         Initially(When(Incremented).Then(context => context.Saga.Count++).TransitionTo(Counting));
-        During(Counting, When(Incremented).Then(context => context.Saga.Count++));
+        During(Counting,
+            When(Incremented).Then(context => context.Saga.Count++),
+            When(Peeked).Then(_ => { }));
     }
 
     public State Counting { get; private set; } = null!;
     public Event<Increment> Incremented { get; private set; } = null!;
+    public Event<Peek> Peeked { get; private set; } = null!;
 }
 
 public sealed class CounterStateDefinition : SagaDefinition<CounterState>

@@ -11,7 +11,7 @@ public sealed class TransitionHistoryObserver(TimeProvider clock) : IStateObserv
         if (previousState is null || !context.TryGetPayload(out MessagingTransaction? transaction))
             return Task.CompletedTask;
 
-        transaction!.DbContext.Add(new OrderSagaTransition
+        transaction!.Insert(new OrderSagaTransition
         {
             OrderId = context.Saga.CorrelationId,
             At = clock.GetUtcNow(),

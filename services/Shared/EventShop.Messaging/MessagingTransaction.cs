@@ -1,19 +1,119 @@
+using EventShop.Messaging.Outbox;
+using EventShop.Messaging.Storage;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace EventShop.Messaging;
 
 /// <summary>
-/// Carried as a payload on the consume context while a message is handled inside a service's database transaction:
-/// the saga repository and state observers find the DbContext through it, so everything commits once.
+/// Carried as a payload on the consume context while a message is handled inside a service's database transaction. It
+/// collects what the messaging code writes for the message (the inbox row, outbox rows, the saga row and its history) and
+/// writes it once, after the handler: in one batch of plain statements when the handler did not use EF, or in the handler's
+/// own <c>SaveChanges</c> when it did, so either way it costs no round trip of its own (ADR 0003).
 /// </summary>
 public sealed class MessagingTransaction(DbContext dbContext)
 {
     readonly List<Action> _afterCommit = [];
+    readonly List<object> _rows = [];
+    readonly List<OutboxMessage> _outbox = [];
+    readonly List<(object Owner, NpgsqlBatchCommand Command)> _statements = [];
 
     public DbContext DbContext { get; } = dbContext;
 
+    /// <summary>The outbox rows written with this message; they carry their ids once <see cref="WriteAsync"/> has run.</summary>
+    public IReadOnlyList<OutboxMessage> OutboxRows => _outbox;
+
     /// <summary>Runs <paramref name="action"/> once the transaction has committed (never if it rolls back), e.g. to wake waiting HTTP requests.</summary>
     public void OnCommitted(Action action) => _afterCommit.Add(action);
+
+    /// <summary>Inserts <paramref name="row"/> (an entity of the service's DbContext) with the message's other writes.</summary>
+    public void Insert(object row) => _rows.Add(row);
+
+    internal void AddOutbox(OutboxMessage row)
+    {
+        _rows.Add(row);
+        _outbox.Add(row);
+    }
+
+    /// <summary>
+    /// A statement that changes <paramref name="owner"/>'s row (an UPDATE or DELETE of an entity EF does not track here); it
+    /// must affect exactly one row.
+    /// </summary>
+    internal void Write(object owner, NpgsqlBatchCommand command) => _statements.Add((owner, command));
+
+    /// <summary>Drops every pending write of <paramref name="owner"/>: the saga asked for its changes to be undone.</summary>
+    internal void Forget(object owner)
+    {
+        _rows.RemoveAll(row => ReferenceEquals(row, owner));
+        _statements.RemoveAll(statement => ReferenceEquals(statement.Owner, owner));
+    }
+
+    /// <summary>Writes everything collected, inside the open transaction. A unique violation (the inbox key) surfaces from here.</summary>
+    internal async Task WriteAsync(CancellationToken cancellationToken)
+    {
+        if (TracksEntities(DbContext))
+        {
+            // The handler changed entities through EF: our rows join its SaveChanges, one batch for all of them.
+            DbContext.AddRange(_rows);
+            await DbContext.SaveChangesAsync(cancellationToken);
+            if (_statements.Count > 0)
+                await ExecuteAsync([], cancellationToken);
+            return;
+        }
+
+        await ExecuteAsync(_rows, cancellationToken);
+    }
+
+    async Task ExecuteAsync(IReadOnlyList<object> rows, CancellationToken cancellationToken)
+    {
+        await using var batch = DbContext.Database.CreateBatch();
+        var returning = new List<(object Row, TableMap Map)>();
+        foreach (var row in rows)
+        {
+            var map = TableMap.For(DbContext, row.GetType());
+            batch.BatchCommands.Add(map.Insert(row));
+            if (map.ReturnsGeneratedValues)
+                returning.Add((row, map));
+        }
+        foreach (var (_, command) in _statements)
+            batch.BatchCommands.Add(command);
+
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            // Each insert with RETURNING gives exactly one row, in batch order; the other statements give none.
+            var next = 0;
+            do
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var (row, map) = returning[next++];
+                    map.ReadGenerated(reader, row);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
+        }
+
+        foreach (var (owner, command) in _statements)
+        {
+            if (command.RecordsAffected != 1)
+                throw new InvalidOperationException($"{command.CommandText} changed {command.RecordsAffected} rows of {owner.GetType().Name}, expected 1");
+        }
+    }
+
+    /// <summary>Whether the handler loaded or added anything through EF (listing the entries without running change detection).</summary>
+    static bool TracksEntities(DbContext dbContext)
+    {
+        var detectChanges = dbContext.ChangeTracker.AutoDetectChangesEnabled;
+        dbContext.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return dbContext.ChangeTracker.Entries().Any();
+        }
+        finally
+        {
+            dbContext.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
+        }
+    }
 
     internal void Committed()
     {

@@ -33,22 +33,22 @@ public sealed class TransactionalInboxFilter<TMessage>(
 
         await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
 
+        var messagingTransaction = new MessagingTransaction(dbContext);
         // The inbox row is written with the handler's own changes, in the same batch (no round trip of its own). A message
         // that was already committed once makes that insert fail on the inbox key: the handler's work is rolled back with it.
         // A concurrent duplicate waits on the first delivery's uncommitted key and fails once that one commits.
-        dbContext.Set<InboxMessage>().Add(new InboxMessage
+        messagingTransaction.Insert(new InboxMessage
         {
             Consumer = consumer, MessageId = messageId, MessageType = typeof(TMessage).Name, ProcessedAt = clock.GetUtcNow(),
         });
 
-        var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, dbContext, clock);
-        var messagingTransaction = new MessagingTransaction(dbContext);
+        var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, messagingTransaction, clock);
         transactionalContext.AddOrUpdatePayload(() => messagingTransaction, _ => messagingTransaction);
 
         try
         {
             await next.Send(transactionalContext);
-            await dbContext.SaveChangesAsync(context.CancellationToken);
+            await messagingTransaction.WriteAsync(context.CancellationToken);
         }
         catch (Exception exception) when (IsAlreadyProcessed(exception))
         {
@@ -62,9 +62,7 @@ public sealed class TransactionalInboxFilter<TMessage>(
 
         await transaction.CommitAsync(context.CancellationToken);
         messagingTransaction.Committed();
-
-        if (transactionalContext.OutboxMessageCount > 0)
-            outboxSignal.Committed(dbContext);
+        outboxSignal.Committed(messagingTransaction.OutboxRows);
     }
 
     /// <summary>The inbox key already exists: this consumer committed this message id before. Handlers that save early

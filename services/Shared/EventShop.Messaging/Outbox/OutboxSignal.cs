@@ -18,32 +18,41 @@ public sealed class OutboxSignal : IDisposable
     /// <summary>Beyond this many rows waiting in memory (the broker has been away a while) rows are left to the poll alone.</summary>
     public const int MaxQueued = 10_000;
 
-    /// <summary>Call after the transaction that wrote the rows has committed (never before: a rollback must send nothing).</summary>
+    /// <summary>
+    /// Call after the transaction that wrote the rows with <see cref="DbContextOutboxExtensions.PublishThroughOutbox"/> has
+    /// committed (never before: a rollback must send nothing).
+    /// </summary>
     public void Committed(DbContext dbContext)
     {
-        var any = false;
         // Listing the entries would otherwise run EF's change detection over every tracked entity once more; the rows were
         // just saved, so their states are already right.
         var detectChanges = dbContext.ChangeTracker.AutoDetectChangesEnabled;
         dbContext.ChangeTracker.AutoDetectChangesEnabled = false;
         try
         {
-            foreach (var entry in dbContext.ChangeTracker.Entries<OutboxMessage>())
-            {
-                // Saved rows are Unchanged and carry their database id; anything else was not written.
-                if (entry.State != EntityState.Unchanged || entry.Entity.Id == 0)
-                    continue;
-                any = true;
-                if (Volatile.Read(ref _queued) >= MaxQueued)
-                    continue;
-                _inFlight.TryAdd(entry.Entity.Id, 0);
-                _committed.Enqueue(entry.Entity);
-                Interlocked.Increment(ref _queued);
-            }
+            // Saved rows are Unchanged and carry their database id; anything else was not written.
+            Committed([.. dbContext.ChangeTracker.Entries<OutboxMessage>().Where(entry => entry.State == EntityState.Unchanged).Select(entry => entry.Entity)]);
         }
         finally
         {
             dbContext.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
+        }
+    }
+
+    /// <summary>Call after the transaction that wrote <paramref name="rows"/> has committed; rows without a database id were not written.</summary>
+    public void Committed(IReadOnlyList<OutboxMessage> rows)
+    {
+        var any = false;
+        foreach (var row in rows)
+        {
+            if (row.Id == 0)
+                continue;
+            any = true;
+            if (Volatile.Read(ref _queued) >= MaxQueued)
+                continue;
+            _inFlight.TryAdd(row.Id, 0);
+            _committed.Enqueue(row);
+            Interlocked.Increment(ref _queued);
         }
 
         if (any)

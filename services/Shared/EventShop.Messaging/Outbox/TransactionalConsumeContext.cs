@@ -1,37 +1,33 @@
 using MassTransit;
 using MassTransit.Middleware;
 using MassTransit.Middleware.Outbox;
-using Microsoft.EntityFrameworkCore;
 
 namespace EventShop.Messaging.Outbox;
 
 /// <summary>
 /// Wraps the consume context so that every Publish/Send made while handling the message (by a consumer or a saga activity)
-/// becomes an outbox row in the handler's own DbContext instead of going to the broker. MassTransit still builds the
+/// becomes an outbox row written with the handler's transaction (<see cref="MessagingTransaction"/>) instead of going to the broker. MassTransit still builds the
 /// send context (ids, correlation, conversation), we only change where it ends up.
 /// </summary>
 public sealed class TransactionalConsumeContext<TMessage> : OutboxConsumeContextProxy<TMessage>
     where TMessage : class
 {
-    readonly DbContext _dbContext;
+    readonly MessagingTransaction _transaction;
     readonly TimeProvider _clock;
 
-    public TransactionalConsumeContext(ConsumeContext<TMessage> context, IServiceProvider provider, DbContext dbContext, TimeProvider clock)
+    public TransactionalConsumeContext(ConsumeContext<TMessage> context, IServiceProvider provider, MessagingTransaction transaction, TimeProvider clock)
         : base(context, new OutboxConsumeOptions { ConsumerType = typeof(TMessage).Name }, provider)
     {
-        _dbContext = dbContext;
+        _transaction = transaction;
         _clock = clock;
     }
-
-    public int OutboxMessageCount { get; private set; }
 
     public override Task AddSend<T>(SendContext<T> context)
     {
         var destination = IsPublish(context) ? null : context.DestinationAddress?.ToString();
         // Our own message id instead of MassTransit's: it becomes the receivers' inbox key (SequentialIds explains why).
-        _dbContext.Set<OutboxMessage>().Add(OutboxSerializer.Create(context.Message, typeof(T), SequentialIds.Next(),
+        _transaction.AddOutbox(OutboxSerializer.Create(context.Message, typeof(T), SequentialIds.Next(),
             destination, context.CorrelationId, context.ConversationId, context.InitiatorId, _clock));
-        OutboxMessageCount++;
         return Task.CompletedTask;
     }
 

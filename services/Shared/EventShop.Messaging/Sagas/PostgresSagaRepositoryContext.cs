@@ -1,82 +1,90 @@
+using EventShop.Messaging.Storage;
 using MassTransit;
 using MassTransit.Context;
 using MassTransit.Saga;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace EventShop.Messaging.Sagas;
 
+/// <summary>
+/// One message's view of the saga table. Rows are read and written with plain statements (<see cref="TableMap"/>), not
+/// through EF's change tracker: the load is one <c>SELECT ... FOR UPDATE</c>, and the new, changed or removed row joins
+/// the message's other writes in <see cref="MessagingTransaction"/>, which sends them in one batch after the saga has run.
+/// </summary>
 public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeContextScope<TMessage>, SagaRepositoryContext<TSaga, TMessage>
     where TSaga : class, ISaga
     where TMessage : class
 {
-    readonly DbContext _dbContext;
+    readonly MessagingTransaction _transaction;
     readonly ConsumeContext<TMessage> _consumeContext;
     readonly PostgresSagaConsumeContextFactory<TSaga> _factory;
-    readonly string _tableName;
+    readonly TableMap _table;
 
-    // The saga's table comes from the EF model, which is the same for every message in this process: looked up once.
-    // (Per generic instantiation: TMessage varies, so it is looked up once per message type, which is still a handful.)
-    static string? s_tableName;
+    // What each instance looked like when it was read or inserted: an event that changes nothing (a duplicate, a late
+    // reply) writes nothing. By reference, because the instance's key never changes.
+    readonly Dictionary<TSaga, object?[]> _stored = new(ReferenceEqualityComparer.Instance);
 
-    public PostgresSagaRepositoryContext(DbContext dbContext, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory)
-        : base(consumeContext, dbContext)
+    public PostgresSagaRepositoryContext(MessagingTransaction transaction, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory)
+        : base(consumeContext, transaction.DbContext)
     {
-        _dbContext = dbContext;
+        _transaction = transaction;
         _consumeContext = consumeContext;
         _factory = factory;
-        _tableName = s_tableName ??= TableName(dbContext);
+        _table = TableMap.For(transaction.DbContext, typeof(TSaga));
     }
 
     public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
-        _factory.CreateSagaConsumeContext(_dbContext, _consumeContext, instance, SagaConsumeContextMode.Add);
+        _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Add);
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
-        // A failed INSERT aborts a PostgreSQL transaction; the savepoint keeps the inbox row and the rest usable.
-        var transaction = _dbContext.Database.CurrentTransaction ?? throw new InvalidOperationException("No transaction is active");
-        await transaction.CreateSavepointAsync("saga_insert", CancellationToken);
-        var entry = _dbContext.Set<TSaga>().Add(instance);
-        try
-        {
-            await _dbContext.SaveChangesAsync(CancellationToken);
-            return await _factory.CreateSagaConsumeContext(_dbContext, _consumeContext, instance, SagaConsumeContextMode.Insert);
-        }
-        catch (DbUpdateException)
-        {
-            entry.State = EntityState.Detached;
-            await transaction.RollbackToSavepointAsync("saga_insert", CancellationToken);
+        // ON CONFLICT DO NOTHING instead of a failing INSERT: a failed statement would abort the whole transaction (the
+        // inbox row with it), and a savepoint to survive that costs a round trip more.
+        await using var batch = _transaction.DbContext.Database.CreateBatch();
+        var insert = _table.InsertIfAbsent(instance);
+        batch.BatchCommands.Add(insert);
+        await batch.ExecuteNonQueryAsync(CancellationToken);
+        if (insert.RecordsAffected == 0)
             return default!;
-        }
+
+        _stored[instance] = _table.Snapshot(instance);
+        return await _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Insert);
     }
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
-        var instance = await _dbContext.Set<TSaga>()
-#pragma warning disable EF1002 // the table name comes from the EF model, never from input; the id is a parameter
-            .FromSqlRaw($"SELECT * FROM {_tableName} WHERE \"CorrelationId\" = {{0}} FOR UPDATE", correlationId)
-#pragma warning restore EF1002
-            .SingleOrDefaultAsync(CancellationToken);
-        if (instance is null)
-            return default!;
+        await using var batch = _transaction.DbContext.Database.CreateBatch();
+        batch.BatchCommands.Add(_table.SelectForUpdate(correlationId));
+        TSaga instance;
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken))
+        {
+            if (!await reader.ReadAsync(CancellationToken))
+                return default!;
+            instance = (TSaga)_table.Read(reader);
+        }
 
-        return await _factory.CreateSagaConsumeContext(_dbContext, _consumeContext, instance, SagaConsumeContextMode.Load);
+        _stored[instance] = _table.Snapshot(instance);
+        return await _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Load);
     }
 
-    // Save, Update and Delete only change the DbContext: the transactional inbox filter saves once after the handler, in
-    // one batch with the history rows, the outbox rows and the inbox row. Saving here as well would run EF's change
-    // detection and update pipeline twice per message for nothing (the saga host's largest CPU cost, docs/benchmark.md).
+    // Save, Update and Delete only queue the statement: the transactional inbox filter writes it after the handler, in one
+    // batch with the history rows, the outbox rows and the inbox row.
     public Task Save(SagaConsumeContext<TSaga> context)
     {
-        _dbContext.Set<TSaga>().Add(context.Saga);
+        _transaction.Insert(context.Saga);
         return Task.CompletedTask;
     }
 
-    public Task Update(SagaConsumeContext<TSaga> context) => Task.CompletedTask;
+    public Task Update(SagaConsumeContext<TSaga> context)
+    {
+        var instance = context.Saga;
+        if (!_stored.TryGetValue(instance, out var stored) || _table.HasChanged(instance, stored))
+            _transaction.Write(instance, _table.Update(instance));
+        return Task.CompletedTask;
+    }
 
     public Task Delete(SagaConsumeContext<TSaga> context)
     {
-        _dbContext.Set<TSaga>().Remove(context.Saga);
+        _transaction.Write(context.Saga, _table.Delete(context.Saga));
         return Task.CompletedTask;
     }
 
@@ -84,21 +92,11 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
 
     public Task Undo(SagaConsumeContext<TSaga> context)
     {
-        var entry = _dbContext.ChangeTracker.Entries<TSaga>().FirstOrDefault(x => x.Entity.CorrelationId == context.Saga.CorrelationId);
-        if (entry is not null)
-            entry.State = EntityState.Unchanged;
+        _transaction.Forget(context.Saga);
         return Task.CompletedTask;
     }
 
     public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> consumeContext, TSaga instance, SagaConsumeContextMode mode)
         where T : class =>
-        _factory.CreateSagaConsumeContext(_dbContext, consumeContext, instance, mode);
-
-    static string TableName(DbContext dbContext)
-    {
-        var entityType = dbContext.Model.FindEntityType(typeof(TSaga))
-            ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not mapped in {dbContext.GetType().Name}");
-        var table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
-        return entityType.GetSchema() is { } schema ? $"\"{schema}\".\"{table.Name}\"" : $"\"{table.Name}\"";
-    }
+        _factory.CreateSagaConsumeContext(_transaction.DbContext, consumeContext, instance, mode);
 }

@@ -4,7 +4,7 @@ using MassTransit.Saga;
 namespace EventShop.Messaging.Sagas;
 
 /// <summary>
-/// Our saga repository on EF Core + PostgreSQL. It does not open its own transaction: the transactional inbox filter has
+/// Our saga repository on PostgreSQL, its table described by the service's EF model. It does not open its own transaction: the transactional inbox filter has
 /// already started one (with the inbox row and the outbox), so the saga's state change, its history and the commands it
 /// sends commit together. Concurrency: the instance row is locked with SELECT ... FOR UPDATE for the whole transaction,
 /// so two events for one order are applied one after the other, never over each other (see ADR 0003).
@@ -22,7 +22,7 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga>(PostgresSagaCons
                 $"Saga {typeof(TSaga).Name} received {typeof(T).Name} outside a transaction: configure the endpoint with UseTransactionalInbox().");
         }
 
-        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(transaction.DbContext, context, consumeContextFactory);
+        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(transaction!, context, consumeContextFactory);
         return next.Send(repositoryContext);
     }
 
