@@ -36,10 +36,10 @@ public sealed class MessagingTransaction(DbContext dbContext)
     }
 
     /// <summary>
-    /// A statement that changes <paramref name="owner"/>'s row (an UPDATE or DELETE of an entity EF does not track here); it
-    /// must affect exactly one row.
+    /// A statement that changes exactly one row (an UPDATE or DELETE EF does not track), sent after the rows to insert, in
+    /// the order given; <paramref name="owner"/> names what it belongs to, for <see cref="Forget"/> and error messages.
     /// </summary>
-    internal void Write(object owner, NpgsqlBatchCommand command) => _statements.Add((owner, command));
+    public void Write(object owner, NpgsqlBatchCommand command) => _statements.Add((owner, command));
 
     /// <summary>Drops every pending write of <paramref name="owner"/>: the saga asked for its changes to be undone.</summary>
     internal void Forget(object owner)

@@ -23,10 +23,16 @@ public static class TransactionBatch
     /// <summary>Adds one statement with positional parameters ($1, $2, ...).</summary>
     public static NpgsqlBatch Add(this NpgsqlBatch batch, string sql, params object[] parameters)
     {
+        batch.BatchCommands.Add(Command(sql, parameters));
+        return batch;
+    }
+
+    /// <summary>One statement with positional parameters ($1, $2, ...), e.g. for <see cref="MessagingTransaction.Write"/>.</summary>
+    public static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in parameters)
             command.Parameters.Add(new NpgsqlParameter { Value = value });
-        batch.BatchCommands.Add(command);
-        return batch;
+        return command;
     }
 }

@@ -1,5 +1,6 @@
 using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
+using EventShop.Messaging;
 
 namespace EventShop.Accounts.Consumers;
 
@@ -11,7 +12,7 @@ namespace EventShop.Accounts.Consumers;
 static class Compensation
 {
     /// <summary>
-    /// Decides the undo under the order's lock. The caller publishes the outcome, then calls <see cref="Reversal.ApplyAsync"/>
+    /// Decides the undo under the order's lock. The caller publishes the outcome, then calls <see cref="Reversal.Apply"/>
     /// last, so the account row is locked only for the final balance update.
     /// </summary>
     public static async Task<Reversal> PlanAsync(AccountsDbContext db, string accountId, Guid orderId,
@@ -37,7 +38,10 @@ static class Compensation
     /// <param name="ToPost">The reversing entry still to write, or null when there is nothing (more) to move.</param>
     public sealed record Reversal(decimal Amount, LedgerEntry? ToPost)
     {
-        public Task ApplyAsync(AccountsDbContext db, CancellationToken cancellationToken) =>
-            ToPost is null ? Task.CompletedTask : db.PostAsync(ToPost, cancellationToken);
+        public void Apply(MessagingTransaction transaction)
+        {
+            if (ToPost is not null)
+                AccountsDbContext.Post(transaction, ToPost);
+        }
     }
 }

@@ -2,6 +2,7 @@ using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
 using EventShop.Contracts;
 using EventShop.Contracts.Accounts;
+using EventShop.Messaging;
 using MassTransit;
 
 namespace EventShop.Accounts.Consumers;
@@ -29,11 +30,11 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
         await context.Publish(new MerchantCredited(command.OrderId, command.MerchantId, command.Amount));
         if (!ledger.Has(LedgerEntryType.Credit))
         {
-            await db.PostAsync(new LedgerEntry
+            AccountsDbContext.Post(context.GetPayload<MessagingTransaction>(), new LedgerEntry
             {
                 AccountId = command.MerchantId, OrderId = command.OrderId, Type = LedgerEntryType.Credit,
                 Amount = command.Amount, CreatedAt = clock.GetUtcNow(),
-            }, context.CancellationToken);
+            });
         }
     }
 

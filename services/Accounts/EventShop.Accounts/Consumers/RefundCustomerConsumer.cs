@@ -1,6 +1,7 @@
 using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
 using EventShop.Contracts.Accounts;
+using EventShop.Messaging;
 using MassTransit;
 
 namespace EventShop.Accounts.Consumers;
@@ -14,6 +15,6 @@ public sealed class RefundCustomerConsumer(AccountsDbContext db, TimeProvider cl
             LedgerEntryType.Debit, LedgerEntryType.Refund, LedgerEntryType.DebitVoided, clock.GetUtcNow(), context.CancellationToken);
 
         await context.Publish(new CustomerRefunded(command.OrderId, command.CustomerId, refund.Amount));
-        await refund.ApplyAsync(db, context.CancellationToken);
+        refund.Apply(context.GetPayload<MessagingTransaction>());
     }
 }

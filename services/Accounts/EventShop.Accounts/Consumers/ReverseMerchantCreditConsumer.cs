@@ -1,6 +1,7 @@
 using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
 using EventShop.Contracts.Accounts;
+using EventShop.Messaging;
 using MassTransit;
 
 namespace EventShop.Accounts.Consumers;
@@ -14,6 +15,6 @@ public sealed class ReverseMerchantCreditConsumer(AccountsDbContext db, TimeProv
             LedgerEntryType.Credit, LedgerEntryType.CreditReversal, LedgerEntryType.CreditVoided, clock.GetUtcNow(), context.CancellationToken);
 
         await context.Publish(new MerchantCreditReversed(command.OrderId, command.MerchantId, -reversal.Amount));
-        await reversal.ApplyAsync(db, context.CancellationToken);
+        reversal.Apply(context.GetPayload<MessagingTransaction>());
     }
 }

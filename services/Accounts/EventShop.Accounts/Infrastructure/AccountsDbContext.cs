@@ -74,19 +74,16 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
 
     /// <summary>
     /// Writes a ledger entry and moves its account's balance by the entry's amount in one atomic UPDATE, for entries that
-    /// need no balance check (credits, reversals, refunds). Call it last in the handler, after publishing: the UPDATE locks
-    /// the account row until commit, and on a merchant every order's credit queues for that row, so it is held for one
-    /// round trip plus the commit instead of for the whole handler.
+    /// need no balance check (credits, reversals, refunds). Both go in the batch the transactional filter sends after the
+    /// handler, the UPDATE as its last statement: it locks the account row until commit, and on a merchant every order's
+    /// credit queues for that row, so it is held from that batch to the commit instead of for the whole handler.
     /// </summary>
-    public async Task PostAsync(LedgerEntry entry, CancellationToken cancellationToken)
+    public static void Post(MessagingTransaction transaction, LedgerEntry entry)
     {
-        Ledger.Add(entry);
-        await SaveChangesAsync(cancellationToken);
-        // Raw SQL rather than ExecuteUpdate: the same statement every time, without translating a LINQ tree per message.
-        await Database.ExecuteSqlAsync($"""
-            UPDATE accounts.accounts SET "Balance" = "Balance" + {entry.Amount}, "UpdatedAt" = {entry.CreatedAt}
-            WHERE "AccountId" = {entry.AccountId}
-            """, cancellationToken);
+        transaction.Insert(entry);
+        transaction.Write(entry, TransactionBatch.Command("""
+            UPDATE accounts.accounts SET "Balance" = "Balance" + $1, "UpdatedAt" = $2 WHERE "AccountId" = $3
+            """, entry.Amount, entry.CreatedAt, entry.AccountId));
     }
 
     /// <summary>

@@ -12,10 +12,8 @@ public sealed class OrderCancelledConsumer(OrdersDbContext db, OrderStatusNotifi
     {
         var order = await db.FindOrderAsync(context.Message.OrderId, context.CancellationToken)
             ?? throw new InvalidOperationException($"Order {context.Message.OrderId} does not exist");
+        // Saved by the transactional filter, with the inbox row, in one batch.
         if (order.Cancel(context.Message.Reason, clock.GetUtcNow()))
-        {
-            await db.SaveChangesAsync(context.CancellationToken);
             context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order));
-        }
     }
 }

@@ -12,10 +12,8 @@ public sealed class OrderCompletedConsumer(OrdersDbContext db, OrderStatusNotifi
     {
         var order = await db.FindOrderAsync(context.Message.OrderId, context.CancellationToken)
             ?? throw new InvalidOperationException($"Order {context.Message.OrderId} does not exist");
+        // Saved by the transactional filter, with the inbox row, in one batch.
         if (order.Complete(context.Message.PointsAccrued, clock.GetUtcNow()))
-        {
-            await db.SaveChangesAsync(context.CancellationToken);
             context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order));
-        }
     }
 }
