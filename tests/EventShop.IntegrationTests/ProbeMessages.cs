@@ -93,3 +93,31 @@ public sealed class CounterStateDefinition : SagaDefinition<CounterState>
 {
     public CounterStateDefinition() => ConcurrentMessageLimit = 16;
 }
+
+public sealed record InsertProbeRow(Guid RowId, int Value);
+
+/// <summary>Inserts a row and bumps it by a statement; <see cref="BumpRowId"/> names the row to bump (another one: the statement then fails).</summary>
+public sealed record AddAndBumpProbeRow(Guid RowId, Guid BumpRowId);
+
+/// <summary>Writes through the message's transaction only, no EF: its rows go as one batch of plain statements.</summary>
+public sealed class InsertProbeRowConsumer : IConsumer<InsertProbeRow>
+{
+    public async Task Consume(ConsumeContext<InsertProbeRow> context)
+    {
+        context.GetPayload<MessagingTransaction>().Insert(new ProbeRow { Id = context.Message.RowId, Value = context.Message.Value });
+        await context.Publish(new ProbeRowWritten(context.Message.RowId));
+    }
+}
+
+/// <summary>Adds an entity through EF and queues a statement: EF's SaveChanges runs first, then the statement.</summary>
+public sealed class AddAndBumpProbeRowConsumer(ProbeDbContext db) : IConsumer<AddAndBumpProbeRow>
+{
+    public Task Consume(ConsumeContext<AddAndBumpProbeRow> context)
+    {
+        var row = new ProbeRow { Id = context.Message.RowId, Value = 1 };
+        db.Rows.Add(row);
+        context.GetPayload<MessagingTransaction>().Write(row,
+            TransactionBatch.Command("""UPDATE probe."Rows" SET "Value" = "Value" + 10 WHERE "Id" = $1""", context.Message.BumpRowId));
+        return Task.CompletedTask;
+    }
+}
