@@ -100,20 +100,8 @@ public sealed class MessagingTransaction(DbContext dbContext)
         }
     }
 
-    /// <summary>Whether the handler loaded or added anything through EF (listing the entries without running change detection).</summary>
-    static bool TracksEntities(DbContext dbContext)
-    {
-        var detectChanges = dbContext.ChangeTracker.AutoDetectChangesEnabled;
-        dbContext.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            return dbContext.ChangeTracker.Entries().Any();
-        }
-        finally
-        {
-            dbContext.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
-        }
-    }
+    /// <summary>Whether the handler loaded or added anything through EF.</summary>
+    static bool TracksEntities(DbContext dbContext) => dbContext.ChangeTracker.EntriesAsTracked<object>().Count > 0;
 
     internal void Committed()
     {

@@ -65,8 +65,8 @@ public sealed class TransactionalInboxFilter<TMessage>(
         outboxSignal.Committed(messagingTransaction.OutboxRows);
     }
 
-    /// <summary>The inbox key already exists: this consumer committed this message id before. Handlers that save early
-    /// (a saga update, an atomic balance update) meet it inside the handler, so MassTransit may have wrapped it.</summary>
+    /// <summary>The inbox key already exists: this consumer committed this message id before. EF's SaveChanges wraps it in
+    /// a DbUpdateException; the plain batch throws it as it is.</summary>
     static bool IsAlreadyProcessed(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: InboxMessage.KeyName }
         || exception.InnerException is { } inner && IsAlreadyProcessed(inner);

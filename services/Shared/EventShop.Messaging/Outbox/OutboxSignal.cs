@@ -22,22 +22,11 @@ public sealed class OutboxSignal : IDisposable
     /// Call after the transaction that wrote the rows with <see cref="DbContextOutboxExtensions.PublishThroughOutbox"/> has
     /// committed (never before: a rollback must send nothing).
     /// </summary>
-    public void Committed(DbContext dbContext)
-    {
-        // Listing the entries would otherwise run EF's change detection over every tracked entity once more; the rows were
-        // just saved, so their states are already right.
-        var detectChanges = dbContext.ChangeTracker.AutoDetectChangesEnabled;
-        dbContext.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            // Saved rows are Unchanged and carry their database id; anything else was not written.
-            Committed([.. dbContext.ChangeTracker.Entries<OutboxMessage>().Where(entry => entry.State == EntityState.Unchanged).Select(entry => entry.Entity)]);
-        }
-        finally
-        {
-            dbContext.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
-        }
-    }
+    public void Committed(DbContext dbContext) =>
+        // The rows were just saved, so their states are already right: no change detection. Saved rows are Unchanged and
+        // carry their database id; anything else was not written.
+        Committed([.. dbContext.ChangeTracker.EntriesAsTracked<OutboxMessage>()
+            .Where(entry => entry.State == EntityState.Unchanged).Select(entry => entry.Entity)]);
 
     /// <summary>Call after the transaction that wrote <paramref name="rows"/> has committed; rows without a database id were not written.</summary>
     public void Committed(IReadOnlyList<OutboxMessage> rows)

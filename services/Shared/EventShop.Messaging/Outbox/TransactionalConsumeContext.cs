@@ -6,8 +6,8 @@ namespace EventShop.Messaging.Outbox;
 
 /// <summary>
 /// Wraps the consume context so that every Publish/Send made while handling the message (by a consumer or a saga activity)
-/// becomes an outbox row written with the handler's transaction (<see cref="MessagingTransaction"/>) instead of going to the broker. MassTransit still builds the
-/// send context (ids, correlation, conversation), we only change where it ends up.
+/// becomes an outbox row written with the handler's transaction (<see cref="MessagingTransaction"/>) instead of going to
+/// the broker. MassTransit still builds the send context (ids, correlation, conversation), we only change where it ends up.
 /// </summary>
 public sealed class TransactionalConsumeContext<TMessage> : OutboxConsumeContextProxy<TMessage>
     where TMessage : class
