@@ -2,6 +2,7 @@ using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
 using EventShop.Contracts;
 using EventShop.Contracts.Accounts;
+using EventShop.Messaging;
 using MassTransit;
 
 namespace EventShop.Accounts.Consumers;
@@ -22,7 +23,7 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
         }
 
         if (!ledger.Has(LedgerEntryType.Debit))
-            db.Ledger.Add(account!.Post(command.OrderId, LedgerEntryType.Debit, -command.Amount, clock.GetUtcNow()));
+            AccountsDbContext.Post(context.GetPayload<MessagingTransaction>(), account!.Post(command.OrderId, LedgerEntryType.Debit, -command.Amount, clock.GetUtcNow()));
 
         // A repeated command (new message id, same order) gets the same answer and moves nothing.
         await context.Publish(new CustomerDebited(command.OrderId, command.CustomerId, command.Amount));

@@ -24,7 +24,8 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
     /// advisory lock on the order id, not a row lock on the account: one merchant's orders do not queue behind each other.
     /// Then reads what the handler decides on, in the same round trip (statements run in order, each with a snapshot taken
     /// after the lock is granted): the order's ledger entries and, when <paramref name="accountId"/> is given, the account,
-    /// locked and tracked with <paramref name="lockAccount"/> (a debit checks and moves its balance), else untracked.
+    /// locked with <paramref name="lockAccount"/> (a debit checks its balance and then moves it). Nothing is tracked by EF:
+    /// balances move through <see cref="Post"/>.
     /// </summary>
     public async Task<(Account? Account, OrderLedger Ledger)> LockOrderAsync(Guid orderId, string? accountId, bool lockAccount,
         CancellationToken cancellationToken)
@@ -61,22 +62,18 @@ public sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> option
                 Status = Enum.Parse<AccountStatus>(reader.GetString(3)),
                 CreatedAt = reader.GetFieldValue<DateTimeOffset>(4), UpdatedAt = reader.GetFieldValue<DateTimeOffset>(5),
             };
-            // The balance has no public setter (only Post moves it): EF sets it, then tracks the account as read, so a
-            // debit's Post becomes an UPDATE of the balance at SaveChanges.
-            var entry = Entry(account);
-            entry.Property(x => x.Balance).CurrentValue = reader.GetDecimal(2);
-            if (lockAccount)
-                entry.State = EntityState.Unchanged;
+            // The balance has no public setter (only Account.Post moves it): set through EF's entry, which stays detached.
+            Entry(account).Property(x => x.Balance).CurrentValue = reader.GetDecimal(2);
         }
 
         return (account, new OrderLedger(entries));
     }
 
     /// <summary>
-    /// Writes a ledger entry and moves its account's balance by the entry's amount in one atomic UPDATE, for entries that
-    /// need no balance check (credits, reversals, refunds). Both go in the batch the transactional filter sends after the
-    /// handler, the UPDATE as its last statement: it locks the account row until commit, and on a merchant every order's
-    /// credit queues for that row, so it is held from that batch to the commit instead of for the whole handler.
+    /// Writes a ledger entry and moves its account's balance by the entry's amount in one atomic UPDATE. Both go in the batch
+    /// the transactional filter sends after the handler, the UPDATE as its last statement: it locks the account row until
+    /// commit, and on a merchant every order's credit queues for that row, so it is held from that batch to the commit
+    /// instead of for the whole handler. A debit has locked its customer's row already and checked the balance under it.
     /// </summary>
     public static void Post(MessagingTransaction transaction, LedgerEntry entry)
     {

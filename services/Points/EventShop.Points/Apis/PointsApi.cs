@@ -43,6 +43,8 @@ public static class PointsApi
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (member, _) = await db.LockMemberAsync(customerId, clock.GetUtcNow(), orderId: null, cancellationToken);
+        // Tracked from here, as read: the status change becomes an UPDATE at SaveChanges.
+        db.Attach(member);
         member.Status = status;
         member.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using EventShop.Contracts;
 using EventShop.Contracts.Points;
+using EventShop.Messaging;
 using EventShop.Points.Domain;
 using EventShop.Points.Infrastructure;
 using MassTransit;
@@ -21,7 +22,7 @@ public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock)
             if (member.Status == MemberStatus.Suspended)
                 rejection = RejectionReasons.MemberSuspended;
             else
-                db.Ledger.Add(member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
+                PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
         }
 
         if (rejection is null)

@@ -1,4 +1,5 @@
 using EventShop.Contracts.Points;
+using EventShop.Messaging;
 using EventShop.Points.Domain;
 using EventShop.Points.Infrastructure;
 using MassTransit;
@@ -18,7 +19,7 @@ public sealed class ReversePointsAccrualConsumer(PointsDbContext db, TimeProvide
         if (reversal is null && accrual is not null)
         {
             reversal = member.Post(command.OrderId, PointsEntryType.Reversal, -accrual.Points, now);
-            db.Ledger.Add(reversal);
+            PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), reversal);
         }
         else if (accrual is null && !entries.ContainsKey(PointsEntryType.AccrualVoided))
         {

@@ -19,7 +19,7 @@ public sealed class PointsDbContext(DbContextOptions<PointsDbContext> options) :
     }
 
     /// <summary>
-    /// Returns the member row locked for this transaction and tracked, creating an active member on first use, and, when
+    /// Returns the member row locked for this transaction (not tracked by EF), creating an active member on first use, and, when
     /// <paramref name="orderId"/> is given, that order's points entries (at most one per type). One round trip: the
     /// no-op DO UPDATE locks an existing row as FOR UPDATE would, RETURNING hands it back, and the entries are read by a
     /// second statement of the same batch, whose snapshot is taken after the lock is granted.
@@ -41,11 +41,8 @@ public sealed class PointsDbContext(DbContextOptions<PointsDbContext> options) :
         {
             CustomerId = customerId, Status = Enum.Parse<MemberStatus>(reader.GetString(1)), UpdatedAt = reader.GetFieldValue<DateTimeOffset>(2),
         };
-        // The balance has no public setter (only Post moves it): EF sets it, then tracks the member as read, so Post and
-        // a status change become an UPDATE at SaveChanges.
-        var entry = Entry(member);
-        entry.Property(x => x.Balance).CurrentValue = reader.GetInt64(0);
-        entry.State = EntityState.Unchanged;
+        // The balance has no public setter (only Member.Post moves it): set through EF's entry, which stays detached.
+        Entry(member).Property(x => x.Balance).CurrentValue = reader.GetInt64(0);
 
         var entries = new Dictionary<PointsEntryType, PointsEntry>();
         if (orderId is not null && await reader.NextResultAsync(cancellationToken))
@@ -62,5 +59,17 @@ public sealed class PointsDbContext(DbContextOptions<PointsDbContext> options) :
         }
 
         return (member, entries);
+    }
+
+    /// <summary>
+    /// Writes a points entry and moves its member's balance by the entry's points in one atomic UPDATE of the row the
+    /// handler has locked (<see cref="LockMemberAsync"/>), both in the batch the transactional filter sends after the handler.
+    /// </summary>
+    public static void Post(MessagingTransaction transaction, PointsEntry entry)
+    {
+        transaction.Insert(entry);
+        transaction.Write(entry, TransactionBatch.Command("""
+            UPDATE points.members SET "Balance" = "Balance" + $1, "UpdatedAt" = $2 WHERE "CustomerId" = $3
+            """, entry.Points, entry.CreatedAt, entry.CustomerId));
     }
 }
