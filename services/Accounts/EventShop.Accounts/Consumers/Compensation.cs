@@ -12,8 +12,9 @@ namespace EventShop.Accounts.Consumers;
 static class Compensation
 {
     /// <summary>
-    /// Decides the undo under the order's lock. The caller publishes the outcome, then calls <see cref="Reversal.Apply"/>
-    /// last, so the account row is locked only for the final balance update.
+    /// Decides the undo under the order's lock. The caller publishes the outcome and queues the reversal with
+    /// <see cref="Reversal.Apply"/>; its balance update goes last in the message's final batch, so the account row is
+    /// locked only from there to the commit.
     /// </summary>
     public static async Task<Reversal> PlanAsync(AccountsDbContext db, string accountId, Guid orderId,
         LedgerEntryType original, LedgerEntryType reversal, LedgerEntryType voided, DateTimeOffset now, CancellationToken cancellationToken)

@@ -23,7 +23,10 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
         }
 
         if (!ledger.Has(LedgerEntryType.Debit))
-            AccountsDbContext.Post(context.GetPayload<MessagingTransaction>(), account!.Post(command.OrderId, LedgerEntryType.Debit, -command.Amount, clock.GetUtcNow()));
+        {
+            var debit = account!.Post(command.OrderId, LedgerEntryType.Debit, -command.Amount, clock.GetUtcNow());
+            AccountsDbContext.Post(context.GetPayload<MessagingTransaction>(), debit);
+        }
 
         // A repeated command (new message id, same order) gets the same answer and moves nothing.
         await context.Publish(new CustomerDebited(command.OrderId, command.CustomerId, command.Amount));

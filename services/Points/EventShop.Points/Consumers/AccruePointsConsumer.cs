@@ -22,7 +22,10 @@ public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock)
             if (member.Status == MemberStatus.Suspended)
                 rejection = RejectionReasons.MemberSuspended;
             else
-                PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
+            {
+                var accrual = member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow());
+                PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), accrual);
+            }
         }
 
         if (rejection is null)

@@ -30,9 +30,12 @@ public sealed class TableMap
     readonly Column[] _inserted;
     readonly Column[] _generated;
     readonly Column[] _updated;
+    readonly string _table;
     readonly string _insertSql;
+    readonly string _insertIfAbsentSql;
     readonly string _updateSql;
     readonly string _deleteSql;
+    readonly string _selectForUpdateSql;
 
     TableMap(IEntityType entityType)
     {
@@ -41,7 +44,7 @@ public sealed class TableMap
             throw new NotSupportedException($"{_clrType.Name} needs a parameterless constructor to be read without EF");
 
         var store = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
-        Table = entityType.GetSchema() is { } schema ? $"{Quote(schema)}.{Quote(store.Name)}" : Quote(store.Name);
+        _table = entityType.GetSchema() is { } schema ? $"{Quote(schema)}.{Quote(store.Name)}" : Quote(store.Name);
         var keyProperties = entityType.FindPrimaryKey()?.Properties
             ?? throw new NotSupportedException($"{_clrType.Name} has no primary key");
 
@@ -52,24 +55,20 @@ public sealed class TableMap
         _updated = [.. _columns.Where(column => !column.IsKey)];
 
         var returning = _generated.Length == 0 ? "" : $" RETURNING {string.Join(", ", _generated.Select(column => column.Name))}";
-        _insertSql = $"INSERT INTO {Table} ({string.Join(", ", _inserted.Select(column => column.Name))}) " +
-            $"VALUES ({string.Join(", ", _inserted.Select((_, i) => $"${i + 1}"))}){returning}";
-        _updateSql = $"UPDATE {Table} SET {string.Join(", ", _updated.Select((column, i) => $"{column.Name} = ${i + 1}"))} " +
+        var insert = $"INSERT INTO {_table} ({string.Join(", ", _inserted.Select(column => column.Name))}) " +
+            $"VALUES ({string.Join(", ", _inserted.Select((_, i) => $"${i + 1}"))})";
+        _insertSql = insert + returning;
+        _insertIfAbsentSql = $"{insert} ON CONFLICT ({string.Join(", ", _keys.Select(key => key.Name))}) DO NOTHING{returning}";
+        _updateSql = $"UPDATE {_table} SET {string.Join(", ", _updated.Select((column, i) => $"{column.Name} = ${i + 1}"))} " +
             $"WHERE {KeyCondition(firstParameter: _updated.Length + 1)}";
-        _deleteSql = $"DELETE FROM {Table} WHERE {KeyCondition(firstParameter: 1)}";
-        SelectForUpdateSql = $"SELECT {string.Join(", ", _columns.Select(column => column.Name))} FROM {Table} " +
+        _deleteSql = $"DELETE FROM {_table} WHERE {KeyCondition(firstParameter: 1)}";
+        _selectForUpdateSql = $"SELECT {string.Join(", ", _columns.Select(column => column.Name))} FROM {_table} " +
             $"WHERE {KeyCondition(firstParameter: 1)} FOR UPDATE";
     }
 
     public static TableMap For(DbContext dbContext, Type clrType) =>
         Maps.GetOrAdd((dbContext.Model, clrType), key => new TableMap(
             key.Model.FindEntityType(key.Type) ?? throw new InvalidOperationException($"{key.Type.Name} is not mapped in {dbContext.GetType().Name}")));
-
-    /// <summary>The quoted, schema-qualified table name.</summary>
-    public string Table { get; }
-
-    /// <summary>Reads one row by its key ($1, $2, ... in key order) and locks it until the transaction ends.</summary>
-    public string SelectForUpdateSql { get; }
 
     /// <summary>Whether an insert returns columns the database generates (an identity key), to be set on the row afterwards.</summary>
     public bool ReturnsGeneratedValues => _generated.Length > 0;
@@ -78,24 +77,23 @@ public sealed class TableMap
     public NpgsqlBatchCommand Insert(object row) => Command(_insertSql, row, _inserted);
 
     /// <summary>INSERT that does nothing when a row with the same key exists: its RecordsAffected is then 0.</summary>
-    public NpgsqlBatchCommand InsertIfAbsent(object row) =>
-        Command($"{_insertSql} ON CONFLICT ({string.Join(", ", _keys.Select(key => key.Name))}) DO NOTHING", row, _inserted);
+    public NpgsqlBatchCommand InsertIfAbsent(object row) => Command(_insertIfAbsentSql, row, _inserted);
 
     /// <summary>UPDATE of every non-key column of the row with this key.</summary>
     public NpgsqlBatchCommand Update(object row) => Command(_updateSql, row, [.. _updated, .. _keys]);
 
     public NpgsqlBatchCommand Delete(object row) => Command(_deleteSql, row, _keys);
 
-    /// <summary>The key's values, as parameters for <see cref="SelectForUpdateSql"/>.</summary>
+    /// <summary>Reads one row by its key (values in key order) and locks it until the transaction ends.</summary>
     public NpgsqlBatchCommand SelectForUpdate(params object[] key)
     {
-        var command = new NpgsqlBatchCommand(SelectForUpdateSql);
+        var command = new NpgsqlBatchCommand(_selectForUpdateSql);
         for (var i = 0; i < _keys.Length; i++)
             command.Parameters.Add(_keys[i].Parameter(key[i]));
         return command;
     }
 
-    /// <summary>Builds the entity from the current row of a reader over <see cref="SelectForUpdateSql"/> (columns in model order).</summary>
+    /// <summary>Builds the entity from the current row of a reader over <see cref="SelectForUpdate"/> (columns in model order).</summary>
     public object Read(NpgsqlDataReader reader)
     {
         var row = Activator.CreateInstance(_clrType)!;
