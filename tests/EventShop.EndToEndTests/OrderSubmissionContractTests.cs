@@ -27,12 +27,35 @@ public sealed class OrderSubmissionContractTests(EventShopSystem system)
         var orderIds = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid()));
         var orderId = Assert.Single(orderIds.Distinct());
         Assert.Equal(1, await _orders.CountOrdersAsync(customer));
+        Assert.Equal([("SKU-1", 2, 7.25m)], await _orders.ItemsAsync(orderId)); // the requests that lost the race stored no items
         var outcome = await _shop.WaitForOutcomeAsync(orderId);
         var ledger = await _shop.LedgerAsync(customer);
         Assert.True(outcome.Status == "Completed", $"{outcome.Status}: {outcome.FailureReason}");
         var debit = Assert.Single(ledger, e => e.Type == "Debit");
         Assert.Equal(-14.50m, debit.Amount);
         Assert.Equal(85.50m, (await _shop.AccountAsync(customer)).Balance);
+    }
+
+    [Fact]
+    public async Task When_an_order_has_several_items_Should_store_each_one_and_charge_their_total()
+    {
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
+        var body = new
+        {
+            customerId = customer, merchantId = merchant,
+            items = new[] { new { sku = "SKU-A", quantity = 3, unitPrice = 1.10m }, new { sku = "SKU-B", quantity = 1, unitPrice = 20.00m }, new { sku = "SKU-C", quantity = 2, unitPrice = 0.45m } },
+        };
+        using var client = system.Customer(customer);
+
+        var response = await _shop.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(), body);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var orderId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
+        Assert.Equal([("SKU-A", 3, 1.10m), ("SKU-B", 1, 20.00m), ("SKU-C", 2, 0.45m)], await _orders.ItemsAsync(orderId));
+        var outcome = await _shop.WaitForOutcomeAsync(orderId);
+        Assert.True(outcome.Status == "Completed", $"{outcome.Status}: {outcome.FailureReason}");
+        Assert.Equal(24.20m, outcome.Total);
+        Assert.Equal(100m - 24.20m, (await _shop.AccountAsync(customer)).Balance);
     }
 
     [Fact]

@@ -34,6 +34,21 @@ public sealed class OrdersDatabase(EventShopSystem system)
         ExecuteAsync("""UPDATE orders.orders SET "Status" = 'Completed', "PointsAccrued" = 9, "UpdatedAt" = now() WHERE "OrderId" = @order""",
             ("order", orderId));
 
+    /// <summary>The order's stored items, in the order they were submitted.</summary>
+    public async Task<List<(string Sku, int Quantity, decimal UnitPrice)>> ItemsAsync(Guid orderId)
+    {
+        await using var connection = new NpgsqlConnection(system.ConnectionString("Orders"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """SELECT "Sku", "Quantity", "UnitPrice" FROM orders.order_items WHERE "OrderId" = @order ORDER BY "Id" """, connection);
+        command.Parameters.AddWithValue("order", orderId);
+        var items = new List<(string, int, decimal)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            items.Add((reader.GetString(0), reader.GetInt32(1), reader.GetDecimal(2)));
+        return items;
+    }
+
     /// <summary>The sessions listening for order status changes in this database: the Orders service's listener.</summary>
     public async Task<List<int>> StatusListenerSessionsAsync()
     {

@@ -1,4 +1,7 @@
+using EventShop.Messaging;
+using EventShop.Messaging.Outbox;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventShop.IntegrationTests;
@@ -62,4 +65,56 @@ public sealed class MessagingTransactionTests : IClassFixture<IsolatedInfrastruc
         await using var db = host.NewDbContext();
         Assert.False(await db.Rows.AnyAsync(x => x.Id == rowId));
     }
+
+    [Fact]
+    public async Task When_code_outside_a_consumer_commits_Should_store_its_row_and_deliver_its_event_from_memory()
+    {
+        // The poll is an hour away: only the hand-over of the committed outbox rows can deliver within the test.
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<ProbeRowWrittenConsumer>(), new Dictionary<string, string?> { ["Messaging:Outbox:PollInterval"] = "01:00:00" });
+        await Task.Delay(500); // let the relay's first poll (at start) pass
+        await using var db = host.NewDbContext();
+        var rowId = NewId.NextGuid();
+        var committed = false;
+
+        var transaction = new MessagingTransaction(db);
+        transaction.Insert(new ProbeRow { Id = rowId, Value = 5 });
+        transaction.Publish(new ProbeRowWritten(rowId), correlationId: rowId, TimeProvider.System);
+        transaction.OnCommitted(() => committed = true);
+        await transaction.CommitAsync(CancellationToken.None);
+        host.Services.GetRequiredService<OutboxSignal>().Committed(transaction.OutboxRows);
+
+        Assert.True(committed);
+        Assert.Equal(5, (await db.Rows.AsNoTracking().SingleAsync(x => x.Id == rowId)).Value);
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == transaction.OutboxRows[0].MessageId),
+            "ProbeRowWritten was not delivered from memory");
+    }
+
+    [Fact]
+    public async Task When_a_statement_outside_a_consumer_changes_no_row_Should_store_and_publish_nothing()
+    {
+        await using var host = await StartHostAsync();
+        await using var db = host.NewDbContext();
+        var rowId = NewId.NextGuid();
+        var outboxBefore = await host.ScalarAsync<long>(OutboxSequence);
+        var committed = false;
+
+        var transaction = new MessagingTransaction(db);
+        var row = new ProbeRow { Id = rowId, Value = 1 };
+        transaction.Insert(row);
+        transaction.Write(row, TransactionBatch.Command("""UPDATE probe."Rows" SET "Value" = 2 WHERE "Id" = $1""", NewId.NextGuid()));
+        transaction.Publish(new ProbeRowWritten(rowId), correlationId: rowId, TimeProvider.System);
+        transaction.OnCommitted(() => committed = true);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => transaction.CommitAsync(CancellationToken.None));
+
+        Assert.False(committed);
+        Assert.False(await db.Rows.AnyAsync(x => x.Id == rowId));
+        // The outbox id sequence moved (the insert ran), but the row was rolled back with the rest.
+        Assert.True(await host.ScalarAsync<long>(OutboxSequence) > outboxBefore);
+        Assert.Equal(0, await host.ScalarAsync<long>($"""SELECT count(*) AS "Value" FROM messaging.outbox_messages WHERE "CorrelationId" = '{rowId}'"""));
+    }
+
+    const string OutboxSequence =
+        """SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('messaging.outbox_messages', 'Id')::regclass), 0) AS "Value" """;
 }

@@ -102,6 +102,33 @@ public sealed class TableMapTests : IClassFixture<IsolatedInfrastructure>, IAsyn
         Assert.Equal(("Counting", 1), (stored.CurrentState, stored.Count));
     }
 
+    [Fact]
+    public async Task ReadRowAsync_Should_read_one_row_and_lock_it_only_when_asked_inside_a_transaction()
+    {
+        var probe = NewProbe();
+        _db.MappedProbes.Add(probe);
+        await _db.SaveChangesAsync();
+        _db.ChangeTracker.Clear();
+
+        AssertSame(probe, (await _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: false, CancellationToken.None))!);
+        Assert.Null(await _db.ReadRowAsync<MappedProbe>(probe.Id + 1_000_000, forUpdate: false, CancellationToken.None));
+        Assert.Empty(_db.ChangeTracker.Entries());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: true, CancellationToken.None));
+
+        await using var other = new NpgsqlConnection(_db.Database.GetConnectionString());
+        await other.OpenAsync();
+        var lockedElsewhere = $"""SELECT 1 FROM probe.mapped_probes WHERE "Id" = {probe.Id} FOR UPDATE NOWAIT""";
+        await InTransactionAsync(async () =>
+        {
+            await _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: false, CancellationToken.None);
+            await new NpgsqlCommand(lockedElsewhere, other).ExecuteScalarAsync(); // not locked: no error
+
+            AssertSame(probe, (await _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: true, CancellationToken.None))!);
+            var locked = await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand(lockedElsewhere, other).ExecuteScalarAsync());
+            Assert.Equal(PostgresErrorCodes.LockNotAvailable, locked.SqlState);
+        });
+    }
+
     static MappedProbe NewProbe() => new()
     {
         Reference = Guid.NewGuid(),

@@ -1,6 +1,7 @@
 using EventShop.Messaging.Outbox;
 using EventShop.Messaging.Storage;
 using Microsoft.EntityFrameworkCore;
+using MassTransit;
 using Npgsql;
 
 namespace EventShop.Messaging;
@@ -10,13 +11,15 @@ namespace EventShop.Messaging;
 /// collects what the messaging code writes for the message (the inbox row, outbox rows, the saga row and its history) and
 /// writes it once, after the handler: in one batch of plain statements when the handler did not use EF, or in the handler's
 /// own <c>SaveChanges</c> when it did, so either way it costs no round trip of its own (ADR 0003).
+/// Code outside a consumer (an HTTP handler) uses it too: it queues its rows and events and calls <see cref="CommitAsync"/>,
+/// which sends them as one batch that PostgreSQL runs as one transaction.
 /// </summary>
 public sealed class MessagingTransaction(DbContext dbContext)
 {
     readonly List<Action> _afterCommit = [];
     readonly List<object> _rows = [];
     readonly List<OutboxMessage> _outbox = [];
-    readonly List<(object Owner, NpgsqlBatchCommand Command)> _statements = [];
+    readonly List<(object Owner, NpgsqlBatchCommand Command, int ExpectedRows)> _statements = [];
 
     public DbContext DbContext { get; } = dbContext;
 
@@ -36,10 +39,38 @@ public sealed class MessagingTransaction(DbContext dbContext)
     }
 
     /// <summary>
-    /// A statement that changes exactly one row (an UPDATE or DELETE EF does not track), sent after the rows to insert, in
-    /// the order given; <paramref name="owner"/> names what it belongs to, for <see cref="Forget"/> and error messages.
+    /// A statement that changes exactly <paramref name="expectedRows"/> rows (an UPDATE or DELETE EF does not track, an
+    /// INSERT of child rows), sent after the rows to insert, in the order given; any other count fails the whole write.
+    /// <paramref name="owner"/> names what it belongs to, for <see cref="Forget"/> and error messages.
     /// </summary>
-    public void Write(object owner, NpgsqlBatchCommand command) => _statements.Add((owner, command));
+    public void Write(object owner, NpgsqlBatchCommand command, int expectedRows = 1) => _statements.Add((owner, command, expectedRows));
+
+    /// <summary>
+    /// Publishes <paramref name="message"/> when, and only when, this transaction commits: for code outside a consumer,
+    /// where no consume context routes <c>Publish</c> to the outbox.
+    /// </summary>
+    public void Publish<T>(T message, Guid correlationId, TimeProvider clock) where T : class =>
+        AddOutbox(OutboxSerializer.Create(message, typeof(T), SequentialIds.Next(), destinationAddress: null, correlationId,
+            conversationId: NewId.NextGuid(), initiatorId: null, clock));
+
+    /// <summary>
+    /// Writes everything queued and commits, for code outside a consumer: one transaction, its BEGIN sent with the batch
+    /// (so two round trips: the batch and the COMMIT, the statements' row counts checked in between), then runs the
+    /// <see cref="OnCommitted"/> actions. Hand <see cref="OutboxRows"/> to the <see cref="OutboxSignal"/> afterwards.
+    /// A failing statement stores nothing.
+    /// </summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (DbContext.Database.CurrentTransaction is not null || TracksEntities(DbContext))
+            throw new InvalidOperationException("CommitAsync is for a unit of work of its own: no transaction open, nothing tracked by EF");
+
+        await using (var transaction = await DbContext.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await ExecuteAsync(DbContext.Database.CreateBatch(), _rows, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        Committed();
+    }
 
     /// <summary>Drops every pending write of <paramref name="owner"/>: the saga asked for its changes to be undone.</summary>
     internal void Forget(object owner)
@@ -57,16 +88,16 @@ public sealed class MessagingTransaction(DbContext dbContext)
             DbContext.AddRange(_rows);
             await DbContext.SaveChangesAsync(cancellationToken);
             if (_statements.Count > 0)
-                await ExecuteAsync([], cancellationToken);
+                await ExecuteAsync(DbContext.Database.CreateBatch(), [], cancellationToken);
             return;
         }
 
-        await ExecuteAsync(_rows, cancellationToken);
+        await ExecuteAsync(DbContext.Database.CreateBatch(), _rows, cancellationToken);
     }
 
-    async Task ExecuteAsync(IReadOnlyList<object> rows, CancellationToken cancellationToken)
+    async Task ExecuteAsync(NpgsqlBatch batch, IReadOnlyList<object> rows, CancellationToken cancellationToken)
     {
-        await using var batch = DbContext.Database.CreateBatch();
+        await using var _ = batch;
         var returning = new List<(object Row, TableMap Map)>();
         foreach (var row in rows)
         {
@@ -75,7 +106,7 @@ public sealed class MessagingTransaction(DbContext dbContext)
             if (map.ReturnsGeneratedValues)
                 returning.Add((row, map));
         }
-        foreach (var (_, command) in _statements)
+        foreach (var (_, command, _) in _statements)
             batch.BatchCommands.Add(command);
 
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
@@ -93,10 +124,11 @@ public sealed class MessagingTransaction(DbContext dbContext)
             while (await reader.NextResultAsync(cancellationToken));
         }
 
-        foreach (var (owner, command) in _statements)
+        foreach (var (owner, command, expectedRows) in _statements)
         {
-            if (command.RecordsAffected != 1)
-                throw new InvalidOperationException($"{command.CommandText} changed {command.RecordsAffected} rows of {owner.GetType().Name}, expected 1");
+            if (command.RecordsAffected != expectedRows)
+                throw new InvalidOperationException(
+                    $"{command.CommandText} changed {command.RecordsAffected} rows of {owner.GetType().Name}, expected {expectedRows}");
         }
     }
 

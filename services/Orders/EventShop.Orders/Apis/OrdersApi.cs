@@ -53,28 +53,24 @@ public static class OrdersApi
         {
             // No lookup first: a new key is the common case, and the unique index on (scope, key) catches a reused one.
             var order = Order.Place(SequentialIds.Next(), body.CustomerId!, body.MerchantId!, items, scope, idempotencyKey!, requestHash, clock.GetUtcNow());
-            db.Orders.Add(order);
-            db.PublishThroughOutbox(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
-                correlationId: order.OrderId, clock: clock);
+            // One transaction: the order, its items, its idempotency key and the OrderSubmitted event commit together.
+            var transaction = new MessagingTransaction(db);
+            OrdersDbContext.Place(transaction, order);
+            transaction.Publish(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
+                correlationId: order.OrderId, clock);
             try
             {
-                // One SaveChanges is one transaction: the order, its idempotency key and the OrderSubmitted event commit together.
-                await db.SaveChangesAsync(token);
-                outboxSignal.Committed(db);
-                notifier.Submitted(order);
+                await transaction.CommitAsync(token);
             }
-            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 // The key was used before (a client retry), or a concurrent request with it won the race: answer as it did.
-                db.ChangeTracker.Clear();
                 var existing = await FindByIdempotencyKeyAsync(db, scope, idempotencyKey!, token);
                 return Replay(existing!.Value, requestHash);
             }
-            finally
-            {
-                db.ChangeTracker.Clear();
-            }
 
+            outboxSignal.Committed(transaction.OutboxRows);
+            notifier.Submitted(order);
             return Accepted(order.OrderId, OrderStatus.Pending);
         }, cancellationToken);
     }

@@ -10,10 +10,14 @@ public sealed class OrderCancelledConsumer(OrdersDbContext db, OrderStatusNotifi
 {
     public async Task Consume(ConsumeContext<OrderCancelled> context)
     {
-        var order = await db.FindOrderAsync(context.Message.OrderId, context.CancellationToken)
+        var order = await db.ReadOrderAsync(context.Message.OrderId, context.CancellationToken, forUpdate: true)
             ?? throw new InvalidOperationException($"Order {context.Message.OrderId} does not exist");
-        // Saved by the transactional filter, with the inbox row, in one batch.
-        if (order.Cancel(context.Message.Reason, clock.GetUtcNow()))
-            context.GetPayload<MessagingTransaction>().OnCommitted(() => notifier.Changed(order));
+        if (!order.Cancel(context.Message.Reason, clock.GetUtcNow()))
+            return; // it had ended already: a duplicate or late outcome
+
+        // Written by the transactional filter, with the inbox row, in one batch.
+        var transaction = context.GetPayload<MessagingTransaction>();
+        OrdersDbContext.SaveStatus(transaction, order);
+        transaction.OnCommitted(() => notifier.Changed(order));
     }
 }

@@ -35,6 +35,7 @@ public sealed class TableMap
     readonly string _insertIfAbsentSql;
     readonly string _updateSql;
     readonly string _deleteSql;
+    readonly string _selectSql;
     readonly string _selectForUpdateSql;
 
     TableMap(IEntityType entityType)
@@ -62,8 +63,9 @@ public sealed class TableMap
         _updateSql = $"UPDATE {_table} SET {string.Join(", ", _updated.Select((column, i) => $"{column.Name} = ${i + 1}"))} " +
             $"WHERE {KeyCondition(firstParameter: _updated.Length + 1)}";
         _deleteSql = $"DELETE FROM {_table} WHERE {KeyCondition(firstParameter: 1)}";
-        _selectForUpdateSql = $"SELECT {string.Join(", ", _columns.Select(column => column.Name))} FROM {_table} " +
-            $"WHERE {KeyCondition(firstParameter: 1)} FOR UPDATE";
+        _selectSql = $"SELECT {string.Join(", ", _columns.Select(column => column.Name))} FROM {_table} " +
+            $"WHERE {KeyCondition(firstParameter: 1)}";
+        _selectForUpdateSql = _selectSql + " FOR UPDATE";
     }
 
     public static TableMap For(DbContext dbContext, Type clrType) =>
@@ -85,15 +87,13 @@ public sealed class TableMap
     public NpgsqlBatchCommand Delete(object row) => Command(_deleteSql, row, _keys);
 
     /// <summary>Reads one row by its key (values in key order) and locks it until the transaction ends.</summary>
-    public NpgsqlBatchCommand SelectForUpdate(params object[] key)
-    {
-        var command = new NpgsqlBatchCommand(_selectForUpdateSql);
-        for (var i = 0; i < _keys.Length; i++)
-            command.Parameters.Add(_keys[i].Parameter(key[i]));
-        return command;
-    }
+    public NpgsqlBatchCommand SelectForUpdate(params object[] key) => KeyCommand(_selectForUpdateSql, key);
 
-    /// <summary>Builds the entity from the current row of a reader over <see cref="SelectForUpdate"/> (columns in model order).</summary>
+    /// <summary>Reads one row by its key (values in key order), without a lock.</summary>
+    public NpgsqlBatchCommand Select(params object[] key) => KeyCommand(_selectSql, key);
+
+    /// <summary>Builds the entity from the current row of a reader over <see cref="Select"/> or <see cref="SelectForUpdate"/>
+    /// (columns in model order). Navigations stay as the entity's constructor leaves them: only this table is read.</summary>
     public object Read(NpgsqlDataReader reader)
     {
         var row = Activator.CreateInstance(_clrType)!;
@@ -120,6 +120,14 @@ public sealed class TableMap
                 return true;
         }
         return false;
+    }
+
+    NpgsqlBatchCommand KeyCommand(string sql, object[] key)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        for (var i = 0; i < _keys.Length; i++)
+            command.Parameters.Add(_keys[i].Parameter(key[i]));
+        return command;
     }
 
     string KeyCondition(int firstParameter) =>
