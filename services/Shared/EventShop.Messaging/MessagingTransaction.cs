@@ -1,7 +1,7 @@
 using EventShop.Messaging.Outbox;
 using EventShop.Messaging.Storage;
-using Microsoft.EntityFrameworkCore;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace EventShop.Messaging;
@@ -12,7 +12,7 @@ namespace EventShop.Messaging;
 /// writes it once, after the handler: in one batch of plain statements when the handler did not use EF, or in the handler's
 /// own <c>SaveChanges</c> when it did, so either way it costs no round trip of its own (ADR 0003).
 /// Code outside a consumer (an HTTP handler) uses it too: it queues its rows and events and calls <see cref="CommitAsync"/>,
-/// which sends them as one batch that PostgreSQL runs as one transaction.
+/// which sends them as one batch in a transaction of their own.
 /// </summary>
 public sealed class MessagingTransaction(DbContext dbContext)
 {

@@ -7,7 +7,8 @@ public static class DbContextOutboxExtensions
 {
     /// <summary>
     /// Publishes <paramref name="message"/> when, and only when, the current transaction of <paramref name="dbContext"/> commits.
-    /// For code outside a consumer (HTTP handlers); consumers simply call <c>context.Publish</c>, which the transactional filter routes here.
+    /// For code outside a consumer that tracks entities with EF and saves them itself (the saga host's timeout sweeper); code
+    /// that does not uses <see cref="MessagingTransaction.Publish"/>, and consumers simply call <c>context.Publish</c>.
     /// </summary>
     public static Guid PublishThroughOutbox<T>(this DbContext dbContext, T message, Guid? correlationId = null, TimeProvider? clock = null)
         where T : class
