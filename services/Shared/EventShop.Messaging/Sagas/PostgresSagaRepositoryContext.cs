@@ -52,15 +52,9 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
-        await using var batch = _transaction.DbContext.Database.CreateBatch();
-        batch.BatchCommands.Add(_table.SelectForUpdate(correlationId));
-        TSaga instance;
-        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken))
-        {
-            if (!await reader.ReadAsync(CancellationToken))
-                return default!;
-            instance = (TSaga)_table.Read(reader);
-        }
+        var instance = await _transaction.DbContext.ReadRowAsync<TSaga>(correlationId, forUpdate: true, CancellationToken);
+        if (instance is null)
+            return default!;
 
         _stored[instance] = _table.Snapshot(instance);
         return await _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Load);
