@@ -175,6 +175,12 @@ public sealed record BenchReport(
             Line($"- {p.Name}: {Listed(p.Cpu!.ShareOfServices, "P1")}");
 
         Line($"");
+        Line($"The CPU budget: what this machine's cores could carry at each phase's CPU per order, busy all the time with nothing else running; and the same if EventShop's services cost nothing, with the broker, the database and the load generator costing what they did.");
+        Line($"");
+        foreach (var p in Phases.Where(p => p.Cpu is not null))
+            Line($"- {p.Name}: {p.Cpu!.Cores} cores, {p.Cpu.AllMilliseconds:0.0} ms per order in all: at most {p.Cpu.OrdersPerSecondAtFullUse:0} orders/s; broker, database and load generator {p.Cpu.InfrastructureMilliseconds:0.0} ms: at most **{p.Cpu.OrdersPerSecondWithFreeServices:0} orders/s with services that cost nothing**.");
+
+        Line($"");
         if (Ceiling is not null)
         {
             Line($"Ceiling = 1 / ({Ceiling.MessagesPerOrder:0.00} msgs / {Ceiling.BrokerMessagesPerSecond:0} msgs/s + {Ceiling.TransactionsPerOrder:0.00} tx / {Ceiling.DatabaseTransactionsPerSecond:0} tx/s) = **{Ceiling.OrdersPerSecond:0} orders/s** (broker {Ceiling.BrokerShare:P0} of it, database {1 - Ceiling.BrokerShare:P0}).");
@@ -215,7 +221,11 @@ public sealed record BenchReport(
         Line($"Targets for the 2-core machine with everything on one box; docs/benchmark.md records them run by run, with the before and after of each hot-path change.");
         Line($"");
         foreach (var p in Phases.Where(p => p.Name == "max"))
+        {
             Line($"- At least 200 orders/s settled at the maximum, none lost or stuck: {p.SteadySettledPerSecond:0.0}/s, {Verdict(p.SteadySettledPerSecond >= 200 && p.NotSeenTerminal == 0)}.");
+            if (p.Cpu is { OrdersPerSecondWithFreeServices: < 200 } cpu)
+                Line($"- On this machine 200 orders/s is beyond the CPU budget even with services that cost nothing: the broker, the database and the load generator alone used {cpu.InfrastructureMilliseconds:0.0} ms of CPU per order, {cpu.OrdersPerSecondWithFreeServices:0} orders/s on {cpu.Cores} cores.");
+        }
         foreach (var p in Phases.Where(p => p.Name == "rate"))
             Line($"- At an offered 100 orders/s, submit-to-terminal p50 at most 50 ms and p99 at most 250 ms (this phase: {p.Load}): p50 {p.ClientLatencyMs.P50:0} ms, p99 {p.ClientLatencyMs.P99:0} ms, {(p.Load.StartsWith("offered 100/s", StringComparison.Ordinal) ? Verdict(p.ClientLatencyMs.P50 <= 50 && p.ClientLatencyMs.P99 <= 250) : "not comparable: another rate")}.");
         // An open loop offered more than the system settles measures a queue that grows for the whole phase: say so, or

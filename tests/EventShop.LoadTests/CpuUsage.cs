@@ -12,12 +12,35 @@ public sealed record CpuSnapshot(IReadOnlyDictionary<string, double> Seconds, IR
 /// shows in its share long before it shows in throughput (docs/benchmark.md, round four).
 /// </summary>
 public sealed record CpuPerOrder(IReadOnlyDictionary<string, double> MillisecondsPerOrder, IReadOnlyDictionary<string, double> ShareOfServices,
-    double MachineBusyShare);
+    double MachineBusyShare, int Cores)
+{
+    /// <summary>Everything measured: the services, the broker, the database and the load generator.</summary>
+    public double AllMilliseconds => MillisecondsPerOrder.Values.Sum();
+
+    /// <summary>What an order costs outside EventShop's own services: the broker, the database and the load generator.</summary>
+    public double InfrastructureMilliseconds => CpuUsage.Infrastructure.Sum(name => MillisecondsPerOrder.GetValueOrDefault(name));
+
+    /// <summary>Orders/s the cores could carry at this cost per order with nothing else running and no idle time.</summary>
+    public double OrdersPerSecondAtFullUse => Cores * 1000 / AllMilliseconds;
+
+    /// <summary>
+    /// The same if the services cost nothing at all: a bound no change to their code can pass while the broker, the
+    /// database and the load generator cost what they did here (messages and commits per order are the saga's design).
+    /// </summary>
+    public double OrdersPerSecondWithFreeServices => Cores * 1000 / InfrastructureMilliseconds;
+}
 
 public static class CpuUsage
 {
     /// <summary>USER_HZ: /proc reports CPU time in these ticks, 100 on every Linux we run on.</summary>
     const double TicksPerSecond = 100;
+
+    const string Broker = "rabbitmq (shared)";
+    const string Database = "postgres (shared)";
+    const string LoadGenerator = "load generator";
+
+    /// <summary>The processes that are not EventShop services.</summary>
+    public static readonly IReadOnlyList<string> Infrastructure = [Broker, Database, LoadGenerator];
 
     public static CpuSnapshot Read(string? pidDirectory)
     {
@@ -36,9 +59,9 @@ public static class CpuUsage
         }
 
         // The broker and the database are shared with anything else on this machine: their figures include other users' work.
-        seconds["rabbitmq (shared)"] = ProcessesNamed(comm => comm == "beam.smp").Sum(pid => ProcessSeconds(pid) ?? 0);
-        seconds["postgres (shared)"] = ProcessesNamed(comm => comm.StartsWith("postgres", StringComparison.Ordinal)).Sum(pid => ProcessSeconds(pid) ?? 0);
-        seconds["load generator"] = ProcessSeconds(Environment.ProcessId) ?? 0;
+        seconds[Broker] = ProcessesNamed(comm => comm == "beam.smp").Sum(pid => ProcessSeconds(pid) ?? 0);
+        seconds[Database] = ProcessesNamed(comm => comm.StartsWith("postgres", StringComparison.Ordinal)).Sum(pid => ProcessSeconds(pid) ?? 0);
+        seconds[LoadGenerator] = ProcessSeconds(Environment.ProcessId) ?? 0;
 
         var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
             .Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
@@ -54,7 +77,8 @@ public static class CpuUsage
         var servicesTotal = after.Services.Sum(name => perOrder[name]);
         var shares = after.Services.ToDictionary(name => name, name => servicesTotal > 0 ? perOrder[name] / servicesTotal : double.NaN);
         var total = after.MachineTotalSeconds - before.MachineTotalSeconds;
-        return new CpuPerOrder(perOrder, shares, total <= 0 ? double.NaN : (after.MachineBusySeconds - before.MachineBusySeconds) / total);
+        return new CpuPerOrder(perOrder, shares, total <= 0 ? double.NaN : (after.MachineBusySeconds - before.MachineBusySeconds) / total,
+            Environment.ProcessorCount);
     }
 
     static double? ProcessSeconds(int pid)
