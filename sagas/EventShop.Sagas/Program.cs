@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Sagas.Apis;
 using EventShop.Sagas.Extensions;
 using EventShop.Sagas.Infrastructure;

@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

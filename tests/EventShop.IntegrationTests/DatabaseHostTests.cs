@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Orders.Infrastructure;
 using EventShop.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;

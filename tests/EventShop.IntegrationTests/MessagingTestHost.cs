@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using EventShop.Messaging.Hosting;
+using EventShop.Messaging.Outbox;
 using EventShop.Messaging;
 using EventShop.ServiceDefaults;
 using EventShop.Testing;
@@ -109,6 +111,27 @@ public sealed class MessagingTestHost : IAsyncDisposable
         await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
         return new MessagingTestHost(host, connectionString);
     }
+
+    /// <summary>A scope of its own, as an HTTP request or a background job gets: its <see cref="UnitOfWork"/> commits by itself.</summary>
+    public AsyncServiceScope NewScope() => Services.CreateAsyncScope();
+
+    /// <summary>
+    /// Commits an outbox row in a transaction of its own without handing it to this host's relay: a row committed by
+    /// another process, which only the poll can find.
+    /// </summary>
+    public async Task<OutboxMessage> CommitElsewhereAsync<T>(T message) where T : class
+    {
+        await using var db = NewDbContext();
+        var row = OutboxRow(message);
+        db.Add(row);
+        await db.SaveChangesAsync();
+        return row;
+    }
+
+    /// <summary>An outbox row as a unit of work writes it, for a test to insert by hand.</summary>
+    public static OutboxMessage OutboxRow<T>(T message) where T : class =>
+        OutboxSerializer.Create(message, typeof(T), SequentialIds.Next(), destinationAddress: null, correlationId: null,
+            conversationId: NewId.NextGuid(), initiatorId: null, TimeProvider.System);
 
     public ProbeDbContext NewDbContext() =>
         new(new DbContextOptionsBuilder<ProbeDbContext>().UseNpgsql(ConnectionString).LeaveFailedCommandsToTheirCallers().Options);

@@ -1,3 +1,4 @@
+using EventShop.Messaging;
 using EventShop.Messaging.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,24 +20,23 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
     {
         await using var host = await StartHostAsync();
         await using var slow = host.NewDbContext();
-        await using var fast = host.NewDbContext();
 
         // The slow transaction takes the lower id but commits last: a relay keeping a high-water mark would skip it forever.
         await using var slowTransaction = await slow.Database.BeginTransactionAsync();
-        var slowMessage = slow.PublishThroughOutbox(new Probe(1));
+        var slowMessage = MessagingTestHost.OutboxRow(new Probe(1));
+        slow.Add(slowMessage);
         await slow.SaveChangesAsync();
-        var fastMessage = fast.PublishThroughOutbox(new Probe(2));
-        await fast.SaveChangesAsync();
+        var fastMessage = (await host.CommitElsewhereAsync(new Probe(2))).MessageId;
 
         await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == fastMessage), "the committed row was not delivered");
-        Assert.DoesNotContain(host.Deliveries.Received, x => x.MessageId == slowMessage);
+        Assert.DoesNotContain(host.Deliveries.Received, x => x.MessageId == slowMessage.MessageId);
 
         await slowTransaction.CommitAsync();
 
-        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == slowMessage), "the late-committed row was skipped");
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == slowMessage.MessageId), "the late-committed row was skipped");
         await Eventually.TrueAsync(async () => await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages") == 0,
             "delivered rows must be deleted");
-        Assert.Single(host.Deliveries.Received, x => x.MessageId == slowMessage);
+        Assert.Single(host.Deliveries.Received, x => x.MessageId == slowMessage.MessageId);
         Assert.Single(host.Deliveries.Received, x => x.MessageId == fastMessage);
     }
 
@@ -66,7 +66,7 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
     [Fact]
     public async Task When_code_outside_a_consumer_commits_Should_hand_its_rows_to_the_relay_without_waiting_for_the_poll()
     {
-        // An HTTP handler or a timer commits and hands the rows over (OutboxSignal.Committed); the poll is an hour away.
+        // An HTTP handler or a timer commits its unit of work, which hands the rows over; the poll is an hour away.
         await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
             bus => bus.AddConsumer<ProbeRowWrittenConsumer>(),
             new Dictionary<string, string?> { ["Messaging:Outbox:PollInterval"] = "01:00:00" });
@@ -75,10 +75,10 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
         const int count = 20;
         for (var i = 0; i < count; i++)
         {
-            await using var db = host.NewDbContext();
-            db.PublishThroughOutbox(new ProbeRowWritten(Guid.NewGuid()));
-            await db.SaveChangesAsync();
-            host.Services.GetRequiredService<OutboxSignal>().Committed(db);
+            await using var scope = host.NewScope();
+            var unitOfWork = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
+            unitOfWork.Publish(new ProbeRowWritten(Guid.NewGuid()));
+            await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
         await Eventually.TrueAsync(() => host.Deliveries.Received.Count >= count,
@@ -100,14 +100,12 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
                 ["Messaging:Outbox:PollGrace"] = "00:00:02",
             });
 
-        await using var db = host.NewDbContext();
-        var messageId = db.PublishThroughOutbox(new ProbeRowWritten(Guid.NewGuid()));
-        await db.SaveChangesAsync();
+        var row = await host.CommitElsewhereAsync(new ProbeRowWritten(Guid.NewGuid()));
         await Task.Delay(TimeSpan.FromSeconds(1)); // twenty polls while the row is committed but not handed over yet
         Assert.Empty(host.Deliveries.Received);
 
-        host.Services.GetRequiredService<OutboxSignal>().Committed(db);
-        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == messageId), "the handed-over row was not delivered");
+        host.Services.GetRequiredService<OutboxSignal>().Committed([row]);
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == row.MessageId), "the handed-over row was not delivered");
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the grace: a poll would find the row if it were still in the table
         Assert.Single(host.Deliveries.Received);
         Assert.Equal(0, await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages"));
@@ -123,7 +121,7 @@ public sealed class OutboxRelayTests : IClassFixture<IsolatedInfrastructure>
         await using (var db = first.NewDbContext())
         {
             for (var i = 0; i < count; i++)
-                db.PublishThroughOutbox(new Probe(i));
+                db.Add(MessagingTestHost.OutboxRow(new Probe(i)));
             await db.SaveChangesAsync();
         }
 

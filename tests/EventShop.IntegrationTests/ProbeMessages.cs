@@ -1,4 +1,5 @@
 using EventShop.Messaging;
+using EventShop.Messaging.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
@@ -28,27 +29,28 @@ public sealed class ProbeConsumer(Deliveries deliveries) : IConsumer<Probe>
 }
 
 /// <summary>A business change plus an outgoing event: both must commit together, once per message.</summary>
-public sealed class WriteProbeRowConsumer(ProbeDbContext db) : IConsumer<WriteProbeRow>
+public sealed class WriteProbeRowConsumer(ProbeDbContext db, UnitOfWork unitOfWork) : IConsumer<WriteProbeRow>
 {
     public async Task Consume(ConsumeContext<WriteProbeRow> context)
     {
+        unitOfWork.UseChangeTracker();
         var row = await db.Rows.SingleOrDefaultAsync(x => x.Id == context.Message.RowId);
         if (row is null)
             db.Rows.Add(new ProbeRow { Id = context.Message.RowId, Value = context.Message.Value });
         else
             row.Value += context.Message.Value;
-        await context.Publish(new ProbeRowWritten(context.Message.RowId));
+        unitOfWork.Publish(new ProbeRowWritten(context.Message.RowId));
     }
 }
 
 /// <summary>Writes, publishes, then fails every time: nothing of it may survive.</summary>
-public sealed class FailAfterWritingConsumer(ProbeDbContext db) : IConsumer<FailAfterWriting>
+public sealed class FailAfterWritingConsumer(ProbeDbContext db, UnitOfWork unitOfWork) : IConsumer<FailAfterWriting>
 {
     public async Task Consume(ConsumeContext<FailAfterWriting> context)
     {
         db.Rows.Add(new ProbeRow { Id = context.Message.RowId, Value = 1 });
         await db.SaveChangesAsync();
-        await context.Publish(new ProbeRowWritten(context.Message.RowId));
+        unitOfWork.Publish(new ProbeRowWritten(context.Message.RowId));
         throw new InvalidOperationException("poison: this message always fails");
     }
 }
@@ -99,25 +101,39 @@ public sealed record InsertProbeRow(Guid RowId, int Value);
 /// <summary>Inserts a row and bumps it by a statement; <see cref="BumpRowId"/> names the row to bump (another one: the statement then fails).</summary>
 public sealed record AddAndBumpProbeRow(Guid RowId, Guid BumpRowId);
 
-/// <summary>Writes through the message's transaction only, no EF: its rows go as one batch of plain statements.</summary>
-public sealed class InsertProbeRowConsumer : IConsumer<InsertProbeRow>
+/// <summary>Writes through the unit of work only, no EF: its rows go as one batch of plain statements.</summary>
+public sealed class InsertProbeRowConsumer(UnitOfWork unitOfWork) : IConsumer<InsertProbeRow>
 {
-    public async Task Consume(ConsumeContext<InsertProbeRow> context)
+    public Task Consume(ConsumeContext<InsertProbeRow> context)
     {
-        context.GetPayload<MessagingTransaction>().Insert(new ProbeRow { Id = context.Message.RowId, Value = context.Message.Value });
-        await context.Publish(new ProbeRowWritten(context.Message.RowId));
+        unitOfWork.Insert(new ProbeRow { Id = context.Message.RowId, Value = context.Message.Value });
+        unitOfWork.Publish(new ProbeRowWritten(context.Message.RowId));
+        return Task.CompletedTask;
     }
 }
 
 /// <summary>Adds an entity through EF and queues a statement: EF's SaveChanges runs first, then the statement.</summary>
-public sealed class AddAndBumpProbeRowConsumer(ProbeDbContext db) : IConsumer<AddAndBumpProbeRow>
+public sealed class AddAndBumpProbeRowConsumer(ProbeDbContext db, UnitOfWork unitOfWork) : IConsumer<AddAndBumpProbeRow>
 {
     public Task Consume(ConsumeContext<AddAndBumpProbeRow> context)
     {
+        unitOfWork.UseChangeTracker();
         var row = new ProbeRow { Id = context.Message.RowId, Value = 1 };
         db.Rows.Add(row);
-        context.GetPayload<MessagingTransaction>().Write(row,
-            TransactionBatch.Command("""UPDATE probe."Rows" SET "Value" = "Value" + 10 WHERE "Id" = $1""", context.Message.BumpRowId));
+        unitOfWork.Write(row, Sql.Command("""UPDATE probe."Rows" SET "Value" = "Value" + 10 WHERE "Id" = $1""", context.Message.BumpRowId));
+        return Task.CompletedTask;
+    }
+}
+
+public sealed record AddThroughEfUnannounced(Guid RowId);
+
+/// <summary>Changes an entity through EF without choosing the change tracker: a mistake the unit of work must refuse, not drop.</summary>
+public sealed class AddThroughEfUnannouncedConsumer(ProbeDbContext db, UnitOfWork unitOfWork) : IConsumer<AddThroughEfUnannounced>
+{
+    public Task Consume(ConsumeContext<AddThroughEfUnannounced> context)
+    {
+        db.Rows.Add(new ProbeRow { Id = context.Message.RowId, Value = 1 });
+        unitOfWork.Publish(new ProbeRowWritten(context.Message.RowId));
         return Task.CompletedTask;
     }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using EventShop.Messaging;
+using EventShop.Messaging.Outbox;
 using EventShop.Messaging.Storage;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -103,30 +105,59 @@ public sealed class TableMapTests : IClassFixture<IsolatedInfrastructure>, IAsyn
     }
 
     [Fact]
-    public async Task ReadRowAsync_Should_read_one_row_and_lock_it_only_when_asked_inside_a_transaction()
+    public async Task A_unit_of_work_Should_read_one_row_and_lock_it_only_when_asked_inside_its_transaction()
     {
         var probe = NewProbe();
         _db.MappedProbes.Add(probe);
         await _db.SaveChangesAsync();
         _db.ChangeTracker.Clear();
+        await using var unitOfWork = new UnitOfWork(_db, new OutboxSignal(), TimeProvider.System);
 
-        AssertSame(probe, (await _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: false, CancellationToken.None))!);
-        Assert.Null(await _db.ReadRowAsync<MappedProbe>(probe.Id + 1_000_000, forUpdate: false, CancellationToken.None));
+        AssertSame(probe, (await unitOfWork.ReadAsync<MappedProbe>(probe.Id, CancellationToken.None))!);
+        Assert.Null(await unitOfWork.ReadAsync<MappedProbe>(probe.Id + 1_000_000, CancellationToken.None));
         Assert.Empty(_db.ChangeTracker.Entries());
-        await Assert.ThrowsAsync<InvalidOperationException>(() => _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: true, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => unitOfWork.LockAsync<MappedProbe>(probe.Id, CancellationToken.None));
 
         await using var other = new NpgsqlConnection(_db.Database.GetConnectionString());
         await other.OpenAsync();
         var lockedElsewhere = $"""SELECT 1 FROM probe.mapped_probes WHERE "Id" = {probe.Id} FOR UPDATE NOWAIT""";
-        await InTransactionAsync(async () =>
-        {
-            await _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: false, CancellationToken.None);
-            await new NpgsqlCommand(lockedElsewhere, other).ExecuteScalarAsync(); // not locked: no error
+        await unitOfWork.BeginAsync(CancellationToken.None);
+        await unitOfWork.ReadAsync<MappedProbe>(probe.Id, CancellationToken.None);
+        await new NpgsqlCommand(lockedElsewhere, other).ExecuteScalarAsync(); // not locked: no error
 
-            AssertSame(probe, (await _db.ReadRowAsync<MappedProbe>(probe.Id, forUpdate: true, CancellationToken.None))!);
-            var locked = await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand(lockedElsewhere, other).ExecuteScalarAsync());
-            Assert.Equal(PostgresErrorCodes.LockNotAvailable, locked.SqlState);
-        });
+        AssertSame(probe, (await unitOfWork.LockAsync<MappedProbe>(probe.Id, CancellationToken.None))!);
+        var locked = await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand(lockedElsewhere, other).ExecuteScalarAsync());
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, locked.SqlState);
+        await unitOfWork.CommitAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_row_batch_Should_read_rows_by_condition_and_by_key_in_one_round_trip()
+    {
+        var first = NewProbe();
+        var second = NewProbe();
+        _db.MappedProbes.AddRange(first, second);
+        await _db.SaveChangesAsync();
+        _db.ChangeTracker.Clear();
+        await using var unitOfWork = new UnitOfWork(_db, new OutboxSignal(), TimeProvider.System);
+        await unitOfWork.BeginAsync(CancellationToken.None);
+
+        // An insert without RETURNING has no result set, a lock's SELECT has one: the reads must still get their own.
+        var counter = new CounterState { CorrelationId = Guid.NewGuid(), CurrentState = "Counting", Count = 1 };
+        var batch = unitOfWork.Batch().InsertIfAbsent(counter).Select("SELECT pg_advisory_xact_lock($1)", 42L);
+        var both = batch.Where<MappedProbe>("""
+            "Id" IN ($1, $2)
+            """, first.Id, second.Id);
+        var one = batch.Lock<MappedProbe>(second.Id);
+        var none = batch.Read<MappedProbe>(second.Id + 1_000_000);
+        await batch.ExecuteAsync(CancellationToken.None);
+
+        Assert.Equal([first.Id, second.Id], both.Rows.Select(x => x.Id).Order());
+        AssertSame(second, one.Row!);
+        Assert.Null(none.Row);
+        Assert.Throws<InvalidOperationException>(() => both.Row);
+        Assert.Equal(1, (await _db.Counters.AsNoTracking().SingleAsync(x => x.CorrelationId == counter.CorrelationId)).Count);
+        Assert.Empty(_db.ChangeTracker.Entries());
     }
 
     static MappedProbe NewProbe() => new()
@@ -160,7 +191,8 @@ public sealed class TableMapTests : IClassFixture<IsolatedInfrastructure>, IAsyn
 
     NpgsqlBatch BatchOf(params NpgsqlBatchCommand[] commands)
     {
-        var batch = _db.Database.CreateBatch();
+        var transaction = (NpgsqlTransaction)_db.Database.CurrentTransaction!.GetDbTransaction();
+        var batch = new NpgsqlBatch(transaction.Connection, transaction);
         foreach (var command in commands)
             batch.BatchCommands.Add(command);
         return batch;

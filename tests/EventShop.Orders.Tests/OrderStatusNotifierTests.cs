@@ -1,4 +1,5 @@
 using EventShop.Orders.Domain;
+using EventShop.Orders.StatusNotifications;
 
 namespace EventShop.Orders.Tests;
 

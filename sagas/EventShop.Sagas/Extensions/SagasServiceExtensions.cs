@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
 using EventShop.Sagas.Infrastructure;
 using EventShop.Sagas.OrderPlacement;

@@ -1,4 +1,4 @@
-using EventShop.Messaging.Outbox;
+using EventShop.Messaging;
 using EventShop.Sagas.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,8 +9,8 @@ namespace EventShop.Sagas.OrderPlacement;
 /// claimed with SKIP LOCKED (several hosts can sweep), and the timeout event goes out through the outbox in the same
 /// transaction that clears the deadline, so it is raised exactly once per step.
 /// </summary>
-public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, OutboxSignal outboxSignal, TimeProvider clock,
-    ILogger<StepTimeoutSweeper> logger) : BackgroundService
+public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, TimeProvider clock, ILogger<StepTimeoutSweeper> logger)
+    : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
@@ -37,7 +37,10 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, Outbox
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SagasDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var unitOfWork = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
+        // The due sagas are loaded, changed and saved as EF entities.
+        unitOfWork.UseChangeTracker();
+        await unitOfWork.BeginAsync(cancellationToken);
 
         var now = clock.GetUtcNow();
         var due = await db.OrderStates
@@ -53,14 +56,11 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, Outbox
         foreach (var saga in due)
         {
             logger.LogWarning("Order {OrderId} timed out in {State}", saga.CorrelationId, saga.CurrentState);
-            db.PublishThroughOutbox(new OrderStepTimedOut(saga.CorrelationId, saga.StepToken, saga.CurrentState), saga.CorrelationId, clock);
+            unitOfWork.Publish(new OrderStepTimedOut(saga.CorrelationId, saga.StepToken, saga.CurrentState), saga.CorrelationId);
             saga.StepDeadline = null;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        if (due.Count > 0)
-            outboxSignal.Committed(db);
+        await unitOfWork.CommitAsync(cancellationToken);
         return due.Count;
     }
 }

@@ -8,10 +8,10 @@ public sealed class TransitionHistoryObserver(TimeProvider clock) : IStateObserv
 {
     public Task StateChanged(BehaviorContext<OrderState> context, State currentState, State previousState)
     {
-        if (previousState is null || !context.TryGetPayload(out MessagingTransaction? transaction))
+        if (previousState is null || !context.TryGetPayload(out UnitOfWork? unitOfWork))
             return Task.CompletedTask;
 
-        transaction!.Insert(new OrderSagaTransition
+        unitOfWork!.Insert(new OrderSagaTransition
         {
             OrderId = context.Saga.CorrelationId,
             At = clock.GetUtcNow(),

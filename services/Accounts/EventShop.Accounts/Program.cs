@@ -1,6 +1,7 @@
 using EventShop.Accounts.Apis;
 using EventShop.Accounts.Extensions;
 using EventShop.Accounts.Infrastructure;
+using EventShop.Messaging.Hosting;
 using EventShop.ServiceDefaults;
 
 ServiceRuntime.Configure(); // before anything opens a socket

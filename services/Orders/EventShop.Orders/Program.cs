@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Orders.Apis;
 using EventShop.Orders.Extensions;
 using EventShop.Orders.Infrastructure;

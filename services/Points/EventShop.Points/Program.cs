@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Points.Apis;
 using EventShop.Points.Extensions;
 using EventShop.Points.Infrastructure;

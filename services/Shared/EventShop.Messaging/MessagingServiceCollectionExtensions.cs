@@ -19,7 +19,9 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<OutboxSignal>();
         services.Configure<OutboxRelayOptions>(configuration.GetSection(OutboxRelayOptions.Section));
-        services.AddScoped(provider => new ServiceDbContext(provider.GetRequiredService<TDbContext>()));
+        // One per message and per request: the consumer, the inbox filter and the saga repository share it.
+        services.AddScoped(provider => new UnitOfWork(provider.GetRequiredService<TDbContext>(),
+            provider.GetRequiredService<OutboxSignal>(), provider.GetRequiredService<TimeProvider>()));
         services.AddHostedService<OutboxRelay<TDbContext>>();
         services.Configure<InboxOptions>(configuration.GetSection(InboxOptions.Section));
         services.AddHostedService<InboxCleanup<TDbContext>>();

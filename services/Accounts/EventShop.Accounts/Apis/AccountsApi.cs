@@ -1,5 +1,6 @@
 using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
+using EventShop.Messaging;
 using EventShop.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -27,15 +28,15 @@ public static class AccountsApi
         api.MapPost("/", OpenAccount).RequireAuthorization(Policies.Operator);
         api.MapGet("/{accountId}", GetAccount);
         api.MapGet("/{accountId}/ledger", GetLedger);
-        api.MapPost("/{accountId}/freeze", (string accountId, AccountsDbContext db, TimeProvider clock, CancellationToken ct) =>
-            SetStatus(accountId, AccountStatus.Frozen, db, clock, ct)).RequireAuthorization(Policies.Operator);
-        api.MapPost("/{accountId}/unfreeze", (string accountId, AccountsDbContext db, TimeProvider clock, CancellationToken ct) =>
-            SetStatus(accountId, AccountStatus.Active, db, clock, ct)).RequireAuthorization(Policies.Operator);
+        api.MapPost("/{accountId}/freeze", (string accountId, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(accountId, AccountStatus.Frozen, unitOfWork, clock, ct)).RequireAuthorization(Policies.Operator);
+        api.MapPost("/{accountId}/unfreeze", (string accountId, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(accountId, AccountStatus.Active, unitOfWork, clock, ct)).RequireAuthorization(Policies.Operator);
         return app;
     }
 
     static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> OpenAccount(
-        OpenAccountRequest request, AccountsDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        OpenAccountRequest request, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken cancellationToken)
     {
         var kind = request.Kind switch { "customer" => AccountKind.Customer, "merchant" => AccountKind.Merchant, _ => (AccountKind?)null };
         var validation = new Validation()
@@ -48,12 +49,12 @@ public static class AccountsApi
             return validation.ToProblem();
 
         var account = Account.Open(request.AccountId!, kind!.Value, request.Balance!.Value, clock.GetUtcNow());
-        db.Accounts.Add(account);
+        unitOfWork.Insert(account);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await unitOfWork.CommitAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Account already exists",
                 detail: $"An account with id '{request.AccountId}' already exists.");
@@ -83,14 +84,16 @@ public static class AccountsApi
     }
 
     static async Task<Results<Ok<AccountResponse>, NotFound>> SetStatus(
-        string accountId, AccountStatus status, AccountsDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string accountId, AccountStatus status, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var account = await db.Accounts.SingleOrDefaultAsync(x => x.AccountId == accountId, cancellationToken);
+        await unitOfWork.BeginAsync(cancellationToken);
+        var account = await unitOfWork.LockAsync<Account>(accountId, cancellationToken);
         if (account is null)
             return TypedResults.NotFound();
         account.Status = status;
         account.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        unitOfWork.Update(account);
+        await unitOfWork.CommitAsync(cancellationToken);
         return TypedResults.Ok(AccountResponse.From(account));
     }
 }

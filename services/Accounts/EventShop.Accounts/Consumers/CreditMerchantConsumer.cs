@@ -12,25 +12,25 @@ namespace EventShop.Accounts.Consumers;
 /// the order, reads the account without a lock (a credit needs no balance check) and moves the balance with one atomic
 /// UPDATE at the very end.
 /// </summary>
-public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider clock) : IConsumer<CreditMerchant>
+public sealed class CreditMerchantConsumer(AccountBook book, UnitOfWork unitOfWork, TimeProvider clock) : IConsumer<CreditMerchant>
 {
     public async Task Consume(ConsumeContext<CreditMerchant> context)
     {
         var command = context.Message;
-        var (account, ledger) = await db.LockOrderAsync(command.OrderId, command.MerchantId, lockAccount: false, context.CancellationToken);
+        var (account, ledger) = await book.LockOrderAndReadAccountAsync(command.OrderId, command.MerchantId, context.CancellationToken);
 
         var rejection = Rejection(account, ledger);
         if (rejection is not null)
         {
-            await context.Publish(new MerchantCreditRejected(command.OrderId, command.MerchantId, rejection));
+            unitOfWork.Publish(new MerchantCreditRejected(command.OrderId, command.MerchantId, rejection));
             return;
         }
 
         // A repeated command (new message id, same order) gets the same answer and moves nothing.
-        await context.Publish(new MerchantCredited(command.OrderId, command.MerchantId, command.Amount));
+        unitOfWork.Publish(new MerchantCredited(command.OrderId, command.MerchantId, command.Amount));
         if (!ledger.Has(LedgerEntryType.Credit))
         {
-            AccountsDbContext.Post(context.GetPayload<MessagingTransaction>(), new LedgerEntry
+            book.Post(new LedgerEntry
             {
                 AccountId = command.MerchantId, OrderId = command.OrderId, Type = LedgerEntryType.Credit,
                 Amount = command.Amount, CreatedAt = clock.GetUtcNow(),

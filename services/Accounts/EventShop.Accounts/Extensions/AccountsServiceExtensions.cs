@@ -1,5 +1,6 @@
 using EventShop.Accounts.Consumers;
 using EventShop.Accounts.Infrastructure;
+using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
 using EventShop.ServiceDefaults;
 
@@ -14,6 +15,8 @@ public static class AccountsServiceExtensions
         builder.Services.AddOpenApi();
         builder.AddServiceDatabase<AccountsDbContext>("Accounts");
         builder.Services.AddTransactionalMessaging<AccountsDbContext>(builder.Configuration);
+        builder.Services.AddScoped<AccountBook>();
+        builder.Services.AddScoped<Compensation>();
         builder.AddEventShopBus(bus =>
         {
             bus.AddConsumer<DebitCustomerConsumer>();

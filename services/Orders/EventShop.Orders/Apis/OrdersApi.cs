@@ -1,13 +1,14 @@
 using System.Net.ServerSentEvents;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using EventShop.Contracts.Orders;
+using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
-using EventShop.Messaging.Outbox;
 using EventShop.Orders.Domain;
 using EventShop.Orders.Infrastructure;
+using EventShop.Orders.StatusNotifications;
 using EventShop.ServiceDefaults;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,7 +36,8 @@ public static class OrdersApi
 
     static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> SubmitOrder(
         HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal user,
-        OrdersDbContext db, OutboxSignal outboxSignal, OrderStatusNotifier notifier, TimeProvider clock, CancellationToken cancellationToken)
+        OrderBook orders, UnitOfWork unitOfWork, OrdersDbContext db, OrderStatusNotifier notifier, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<SubmitOrderRequest>(request);
         if (problem is not null)
@@ -54,13 +56,12 @@ public static class OrdersApi
             // No lookup first: a new key is the common case, and the unique index on (scope, key) catches a reused one.
             var order = Order.Place(SequentialIds.Next(), body.CustomerId!, body.MerchantId!, items, scope, idempotencyKey!, requestHash, clock.GetUtcNow());
             // One transaction: the order, its items, its idempotency key and the OrderSubmitted event commit together.
-            var transaction = new MessagingTransaction(db);
-            OrdersDbContext.Place(transaction, order);
-            transaction.Publish(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
-                correlationId: order.OrderId, clock);
+            orders.Place(order);
+            unitOfWork.Publish(new OrderSubmitted(order.OrderId, order.CustomerId, order.MerchantId, order.Total, order.CreatedAt),
+                correlationId: order.OrderId);
             try
             {
-                await transaction.CommitAsync(token);
+                await unitOfWork.CommitAsync(token);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
             {
@@ -69,7 +70,6 @@ public static class OrdersApi
                 return Replay(existing!.Value, requestHash);
             }
 
-            outboxSignal.Committed(transaction.OutboxRows);
             notifier.Submitted(order);
             return Accepted(order.OrderId, OrderStatus.Pending);
         }, cancellationToken);
@@ -132,7 +132,7 @@ public static class OrdersApi
 
     /// <summary>With <c>waitForCompletion=N</c> the request is held (up to N seconds) until the order ends: no client polling.</summary>
     static async Task<Results<Ok<OrderResponse>, NotFound>> GetOrder(
-        Guid orderId, int? waitForCompletion, ClaimsPrincipal user, OrdersDbContext db, OrderStatusNotifier notifier,
+        Guid orderId, int? waitForCompletion, ClaimsPrincipal user, OrderBook orders, OrderStatusNotifier notifier,
         TimeProvider clock, CancellationToken cancellationToken)
     {
         var wait = TimeSpan.FromSeconds(Math.Clamp(waitForCompletion ?? 0, 0, MaxWaitSeconds));
@@ -145,7 +145,7 @@ public static class OrdersApi
             {
                 // The first read of an order this process just accepted comes from memory; every re-read goes to the
                 // database, where another replica's change shows up.
-                var order = (firstRead ? notifier.RecentlySubmitted(orderId) : null) ?? await db.ReadOrderAsync(orderId, cancellationToken);
+                var order = (firstRead ? notifier.RecentlySubmitted(orderId) : null) ?? await orders.ReadAsync(orderId, cancellationToken);
                 if (order is null || !user.MayAccess(order.CustomerId))
                     return TypedResults.NotFound();
 
@@ -166,9 +166,9 @@ public static class OrdersApi
 
     /// <summary>Server-sent events: the current status at once, then every change, ending with the terminal status.</summary>
     static async Task<Results<ServerSentEventsResult<OrderResponse>, NotFound>> StreamOrderStatus(
-        Guid orderId, ClaimsPrincipal user, OrdersDbContext db, OrderStatusNotifier notifier, CancellationToken cancellationToken)
+        Guid orderId, ClaimsPrincipal user, OrderBook orders, OrderStatusNotifier notifier, CancellationToken cancellationToken)
     {
-        var first = await db.ReadOrderAsync(orderId, cancellationToken);
+        var first = await orders.ReadAsync(orderId, cancellationToken);
         if (first is null || !user.MayAccess(first.CustomerId))
             return TypedResults.NotFound();
 
@@ -182,7 +182,7 @@ public static class OrdersApi
                 Order next;
                 try
                 {
-                    next = await db.ReadOrderAsync(orderId, token) ?? throw new InvalidOperationException($"Order {orderId} is gone while its status is streamed");
+                    next = await orders.ReadAsync(orderId, token) ?? throw new InvalidOperationException($"Order {orderId} is gone while its status is streamed");
                     if (next.Status == order.Status)
                         next = await WaitAsync(changed, SafetyReReadInterval, token) ?? next;
                 }

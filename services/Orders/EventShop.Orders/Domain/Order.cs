@@ -60,7 +60,7 @@ public sealed class Order
 
     /// <summary>
     /// PostgreSQL keeps microseconds, .NET ticks are 100 ns. The order in memory is handed to waiting requests as it
-    /// committed (<see cref="OrderStatusNotifier"/>), so it must say exactly what a read of the row would return.
+    /// committed (<see cref="StatusNotifications.OrderStatusNotifier"/>), so it must say exactly what a read of the row would return.
     /// </summary>
     static DateTimeOffset AsStored(DateTimeOffset time) => new(time.Ticks - time.Ticks % 10, time.Offset);
 }

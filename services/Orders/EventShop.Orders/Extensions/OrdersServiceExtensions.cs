@@ -1,7 +1,8 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
 using EventShop.Orders.Consumers;
-using EventShop.Orders.Domain;
 using EventShop.Orders.Infrastructure;
+using EventShop.Orders.StatusNotifications;
 using EventShop.ServiceDefaults;
 
 namespace EventShop.Orders.Extensions;
@@ -17,6 +18,7 @@ public static class OrdersServiceExtensions
         builder.AddServiceDatabase<OrdersDbContext>("Orders");
         builder.Services.AddHostedService<OrderStatusListener>();
         builder.Services.AddTransactionalMessaging<OrdersDbContext>(builder.Configuration);
+        builder.Services.AddScoped<OrderBook>();
         builder.AddEventShopBus(bus =>
         {
             bus.AddConsumer<OrderCompletedConsumer>();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using EventShop.Messaging;
 using EventShop.Points.Domain;
 using EventShop.Points.Infrastructure;
 using EventShop.ServiceDefaults;
@@ -16,10 +17,10 @@ public static class PointsApi
         var api = app.MapGroup("/api/points").WithTags("Points").RequireAuthorization(Policies.CustomerOrOperator);
 
         api.MapGet("/{customerId}", GetMember);
-        api.MapPost("/{customerId}/suspend", (string customerId, PointsDbContext db, TimeProvider clock, CancellationToken ct) =>
-            SetStatus(customerId, MemberStatus.Suspended, db, clock, ct)).RequireAuthorization(Policies.Operator);
-        api.MapPost("/{customerId}/resume", (string customerId, PointsDbContext db, TimeProvider clock, CancellationToken ct) =>
-            SetStatus(customerId, MemberStatus.Active, db, clock, ct)).RequireAuthorization(Policies.Operator);
+        api.MapPost("/{customerId}/suspend", (string customerId, MemberBook book, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(customerId, MemberStatus.Suspended, book, unitOfWork, clock, ct)).RequireAuthorization(Policies.Operator);
+        api.MapPost("/{customerId}/resume", (string customerId, MemberBook book, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken ct) =>
+            SetStatus(customerId, MemberStatus.Active, book, unitOfWork, clock, ct)).RequireAuthorization(Policies.Operator);
         return app;
     }
 
@@ -35,20 +36,18 @@ public static class PointsApi
     }
 
     static async Task<Results<Ok<MemberResponse>, ValidationProblem>> SetStatus(
-        string customerId, MemberStatus status, PointsDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string customerId, MemberStatus status, MemberBook book, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken cancellationToken)
     {
         var validation = new Validation().Identifier(customerId, "customerId");
         if (!validation.IsValid)
             return validation.ToProblem();
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (member, _) = await db.LockMemberAsync(customerId, clock.GetUtcNow(), orderId: null, cancellationToken);
-        // Tracked from here, as read: the status change becomes an UPDATE at SaveChanges.
-        db.Attach(member);
+        await unitOfWork.BeginAsync(cancellationToken);
+        var member = await book.LockMemberAsync(customerId, cancellationToken);
         member.Status = status;
         member.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        unitOfWork.Update(member);
+        await unitOfWork.CommitAsync(cancellationToken);
         return TypedResults.Ok(new MemberResponse(member.CustomerId, member.Balance, member.Status.ToString().ToLowerInvariant()));
     }
 }

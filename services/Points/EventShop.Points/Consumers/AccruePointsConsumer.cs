@@ -7,12 +7,12 @@ using MassTransit;
 
 namespace EventShop.Points.Consumers;
 
-public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock) : IConsumer<AccruePoints>
+public sealed class AccruePointsConsumer(MemberBook book, UnitOfWork unitOfWork, TimeProvider clock) : IConsumer<AccruePoints>
 {
     public async Task Consume(ConsumeContext<AccruePoints> context)
     {
         var command = context.Message;
-        var (member, entries) = await db.LockMemberAsync(command.CustomerId, clock.GetUtcNow(), command.OrderId, context.CancellationToken);
+        var (member, entries) = await book.LockMemberForOrderAsync(command.CustomerId, command.OrderId, context.CancellationToken);
 
         string? rejection = null;
         if (entries.ContainsKey(PointsEntryType.AccrualVoided))
@@ -23,14 +23,13 @@ public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock)
                 rejection = RejectionReasons.MemberSuspended;
             else
             {
-                var accrual = member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow());
-                PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), accrual);
+                book.Post(member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
             }
         }
 
         if (rejection is null)
-            await context.Publish(new PointsAccrued(command.OrderId, command.CustomerId, command.Points));
+            unitOfWork.Publish(new PointsAccrued(command.OrderId, command.CustomerId, command.Points));
         else
-            await context.Publish(new PointsAccrualRejected(command.OrderId, command.CustomerId, rejection));
+            unitOfWork.Publish(new PointsAccrualRejected(command.OrderId, command.CustomerId, rejection));
     }
 }

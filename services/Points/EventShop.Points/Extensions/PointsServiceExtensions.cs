@@ -1,3 +1,4 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
 using EventShop.Points.Consumers;
 using EventShop.Points.Infrastructure;
@@ -14,6 +15,7 @@ public static class PointsServiceExtensions
         builder.Services.AddOpenApi();
         builder.AddServiceDatabase<PointsDbContext>("Points");
         builder.Services.AddTransactionalMessaging<PointsDbContext>(builder.Configuration);
+        builder.Services.AddScoped<MemberBook>();
         builder.AddEventShopBus(bus =>
         {
             bus.AddConsumer<AccruePointsConsumer>();

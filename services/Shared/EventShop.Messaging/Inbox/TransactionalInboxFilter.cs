@@ -1,6 +1,5 @@
 using EventShop.Messaging.Outbox;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -12,9 +11,8 @@ namespace EventShop.Messaging.Inbox;
 /// already committed once is acknowledged without running the handler again.
 /// </summary>
 public sealed class TransactionalInboxFilter<TMessage>(
-    ServiceDbContext serviceDbContext,
+    UnitOfWork unitOfWork,
     IServiceProvider scopeServices,
-    OutboxSignal outboxSignal,
     TimeProvider clock,
     ILogger<TransactionalInboxFilter<TMessage>> logger) : IFilter<ConsumeContext<TMessage>>
     where TMessage : class
@@ -23,46 +21,37 @@ public sealed class TransactionalInboxFilter<TMessage>(
     {
         var messageId = context.MessageId ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a MessageId");
         var consumer = ConsumerName(context);
-        var dbContext = serviceDbContext.DbContext;
 
-        // A retry may reuse the scope of the failed attempt: start from a clean change tracker.
-        dbContext.ChangeTracker.Clear();
-        // SaveChanges inside our transaction would wrap each call in SAVEPOINT/RELEASE (two more round trips). A failure
-        // fails the whole message and the retry starts a new transaction, so a savepoint would never be rolled back to.
-        dbContext.Database.AutoSavepointsEnabled = false;
-
-        await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
-
-        var messagingTransaction = new MessagingTransaction(dbContext);
-        // The inbox row is written with the handler's own changes, in the same batch (no round trip of its own). A message
-        // that was already committed once makes that insert fail on the inbox key: the handler's work is rolled back with it.
-        // A concurrent duplicate waits on the first delivery's uncommitted key and fails once that one commits.
-        messagingTransaction.Insert(new InboxMessage
-        {
-            Consumer = consumer, MessageId = messageId, MessageType = typeof(TMessage).Name, ProcessedAt = clock.GetUtcNow(),
-        });
-
-        var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, messagingTransaction, clock);
-        transactionalContext.AddOrUpdatePayload(() => messagingTransaction, _ => messagingTransaction);
-
+        await unitOfWork.BeginMessageAsync(context, context.CancellationToken);
         try
         {
+            // The inbox row is written with the handler's own changes, in the same batch (no round trip of its own). A
+            // message that was already committed once makes that insert fail on the inbox key: the handler's work is rolled
+            // back with it. A concurrent duplicate waits on the first delivery's uncommitted key and fails once that one commits.
+            unitOfWork.Insert(new InboxMessage
+            {
+                Consumer = consumer, MessageId = messageId, MessageType = typeof(TMessage).Name, ProcessedAt = clock.GetUtcNow(),
+            });
+
+            var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, unitOfWork);
+            // For MassTransit's side of the handler (the saga repository and its observers), which is not built from the scope.
+            transactionalContext.AddOrUpdatePayload(() => unitOfWork, _ => unitOfWork);
+
             await next.Send(transactionalContext);
-            await messagingTransaction.WriteAsync(context.CancellationToken);
+            await unitOfWork.CommitMessageAsync(context.CancellationToken);
         }
         catch (Exception exception) when (IsAlreadyProcessed(exception))
         {
-            await transaction.RollbackAsync(CancellationToken.None);
-            dbContext.ChangeTracker.Clear();
+            await unitOfWork.RollbackAsync();
             logger.LogInformation("Skipping {MessageType} {MessageId} on {Consumer}: already processed", typeof(TMessage).Name, messageId, consumer);
             // Counts as consumed, so the broker message is acknowledged instead of being moved to the _skipped queue.
             await context.NotifyConsumed(context, TimeSpan.Zero, consumer);
-            return;
         }
-
-        await transaction.CommitAsync(context.CancellationToken);
-        messagingTransaction.Committed();
-        outboxSignal.Committed(messagingTransaction.OutboxRows);
+        catch
+        {
+            await unitOfWork.RollbackAsync();
+            throw;
+        }
     }
 
     /// <summary>The inbox key already exists: this consumer committed this message id before. EF's SaveChanges wraps it in

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.EntityFrameworkCore;
 
 namespace EventShop.Messaging.Outbox;
 
@@ -19,17 +18,10 @@ public sealed class OutboxSignal : IDisposable
     public const int MaxQueued = 10_000;
 
     /// <summary>
-    /// Call after the transaction that wrote the rows with <see cref="DbContextOutboxExtensions.PublishThroughOutbox"/> has
-    /// committed (never before: a rollback must send nothing).
+    /// Called by <see cref="UnitOfWork"/> once the transaction that wrote <paramref name="rows"/> has committed (never
+    /// before: a rollback must send nothing); rows without a database id were not written.
     /// </summary>
-    public void Committed(DbContext dbContext) =>
-        // The rows were just saved, so their states are already right: no change detection. Saved rows are Unchanged and
-        // carry their database id; anything else was not written.
-        Committed([.. dbContext.ChangeTracker.EntriesAsTracked<OutboxMessage>()
-            .Where(entry => entry.State == EntityState.Unchanged).Select(entry => entry.Entity)]);
-
-    /// <summary>Call after the transaction that wrote <paramref name="rows"/> has committed; rows without a database id were not written.</summary>
-    public void Committed(IReadOnlyList<OutboxMessage> rows)
+    internal void Committed(IReadOnlyList<OutboxMessage> rows)
     {
         var any = false;
         foreach (var row in rows)

@@ -6,28 +6,24 @@ namespace EventShop.Messaging.Outbox;
 
 /// <summary>
 /// Wraps the consume context so that every Publish/Send made while handling the message (by a consumer or a saga activity)
-/// becomes an outbox row written with the handler's transaction (<see cref="MessagingTransaction"/>) instead of going to
-/// the broker. MassTransit still builds the send context (ids, correlation, conversation), we only change where it ends up.
+/// becomes an outbox row of the message's <see cref="UnitOfWork"/> instead of going to the broker. Our handlers publish
+/// through the unit of work itself; this adapter is for MassTransit's own code (a saga's activities), which publishes
+/// through the consume context. MassTransit still builds the send context (ids, correlation, conversation), we only
+/// change where it ends up.
 /// </summary>
 public sealed class TransactionalConsumeContext<TMessage> : OutboxConsumeContextProxy<TMessage>
     where TMessage : class
 {
-    readonly MessagingTransaction _transaction;
-    readonly TimeProvider _clock;
+    readonly UnitOfWork _unitOfWork;
 
-    public TransactionalConsumeContext(ConsumeContext<TMessage> context, IServiceProvider provider, MessagingTransaction transaction, TimeProvider clock)
-        : base(context, new OutboxConsumeOptions { ConsumerType = typeof(TMessage).Name }, provider)
-    {
-        _transaction = transaction;
-        _clock = clock;
-    }
+    public TransactionalConsumeContext(ConsumeContext<TMessage> context, IServiceProvider provider, UnitOfWork unitOfWork)
+        : base(context, new OutboxConsumeOptions { ConsumerType = typeof(TMessage).Name }, provider) =>
+        _unitOfWork = unitOfWork;
 
     public override Task AddSend<T>(SendContext<T> context)
     {
         var destination = IsPublish(context) ? null : context.DestinationAddress?.ToString();
-        // Our own message id instead of MassTransit's: it becomes the receivers' inbox key (SequentialIds explains why).
-        _transaction.AddOutbox(OutboxSerializer.Create(context.Message, typeof(T), SequentialIds.Next(),
-            destination, context.CorrelationId, context.ConversationId, context.InitiatorId, _clock));
+        _ = _unitOfWork.AddToOutbox(context.Message, typeof(T), destination, context.CorrelationId, context.ConversationId, context.InitiatorId);
         return Task.CompletedTask;
     }
 

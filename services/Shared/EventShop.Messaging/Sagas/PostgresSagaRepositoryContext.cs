@@ -8,13 +8,13 @@ namespace EventShop.Messaging.Sagas;
 /// <summary>
 /// One message's view of the saga table. Rows are read and written with plain statements (<see cref="TableMap"/>), not
 /// through EF's change tracker: the load is one <c>SELECT ... FOR UPDATE</c>, and the new, changed or removed row joins
-/// the message's other writes in <see cref="MessagingTransaction"/>, which sends them in one batch after the saga has run.
+/// the message's other writes in its <see cref="UnitOfWork"/>, which sends them in one batch after the saga has run.
 /// </summary>
 public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeContextScope<TMessage>, SagaRepositoryContext<TSaga, TMessage>
     where TSaga : class, ISaga
     where TMessage : class
 {
-    readonly MessagingTransaction _transaction;
+    readonly UnitOfWork _unitOfWork;
     readonly ConsumeContext<TMessage> _consumeContext;
     readonly PostgresSagaConsumeContextFactory<TSaga> _factory;
     readonly TableMap _table;
@@ -23,48 +23,44 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
     // reply) writes nothing. By reference, because the instance's key never changes.
     readonly Dictionary<TSaga, object?[]> _stored = new(ReferenceEqualityComparer.Instance);
 
-    public PostgresSagaRepositoryContext(MessagingTransaction transaction, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory)
-        : base(consumeContext, transaction.DbContext)
+    public PostgresSagaRepositoryContext(UnitOfWork unitOfWork, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory)
+        : base(consumeContext, unitOfWork.DbContext)
     {
-        _transaction = transaction;
+        _unitOfWork = unitOfWork;
         _consumeContext = consumeContext;
         _factory = factory;
-        _table = TableMap.For(transaction.DbContext, typeof(TSaga));
+        _table = TableMap.For(unitOfWork.DbContext, typeof(TSaga));
     }
 
     public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
-        _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Add);
+        _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Add);
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         // ON CONFLICT DO NOTHING instead of a failing INSERT: a failed statement would abort the whole transaction (the
         // inbox row with it), and a savepoint to survive that costs a round trip more.
-        await using var batch = _transaction.DbContext.Database.CreateBatch();
-        var insert = _table.InsertIfAbsent(instance);
-        batch.BatchCommands.Add(insert);
-        await batch.ExecuteNonQueryAsync(CancellationToken);
-        if (insert.RecordsAffected == 0)
+        if (!await _unitOfWork.InsertIfAbsentAsync(instance, CancellationToken))
             return default!;
 
         _stored[instance] = _table.Snapshot(instance);
-        return await _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Insert);
+        return await _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Insert);
     }
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
-        var instance = await _transaction.DbContext.ReadRowAsync<TSaga>(correlationId, forUpdate: true, CancellationToken);
+        var instance = await _unitOfWork.LockAsync<TSaga>(correlationId, CancellationToken);
         if (instance is null)
             return default!;
 
         _stored[instance] = _table.Snapshot(instance);
-        return await _factory.CreateSagaConsumeContext(_transaction.DbContext, _consumeContext, instance, SagaConsumeContextMode.Load);
+        return await _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Load);
     }
 
     // Save, Update and Delete only queue the statement: the transactional inbox filter writes it after the handler, in one
     // batch with the history rows, the outbox rows and the inbox row.
     public Task Save(SagaConsumeContext<TSaga> context)
     {
-        _transaction.Insert(context.Saga);
+        _unitOfWork.Insert(context.Saga);
         return Task.CompletedTask;
     }
 
@@ -72,13 +68,13 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
     {
         var instance = context.Saga;
         if (!_stored.TryGetValue(instance, out var stored) || _table.HasChanged(instance, stored))
-            _transaction.Write(instance, _table.Update(instance));
+            _unitOfWork.Write(instance, _table.Update(instance));
         return Task.CompletedTask;
     }
 
     public Task Delete(SagaConsumeContext<TSaga> context)
     {
-        _transaction.Write(context.Saga, _table.Delete(context.Saga));
+        _unitOfWork.Write(context.Saga, _table.Delete(context.Saga));
         return Task.CompletedTask;
     }
 
@@ -86,11 +82,11 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
 
     public Task Undo(SagaConsumeContext<TSaga> context)
     {
-        _transaction.Forget(context.Saga);
+        _unitOfWork.Forget(context.Saga);
         return Task.CompletedTask;
     }
 
     public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> consumeContext, TSaga instance, SagaConsumeContextMode mode)
         where T : class =>
-        _factory.CreateSagaConsumeContext(_transaction.DbContext, consumeContext, instance, mode);
+        _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, consumeContext, instance, mode);
 }

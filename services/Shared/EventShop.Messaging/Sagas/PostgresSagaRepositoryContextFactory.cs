@@ -16,13 +16,13 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga>(PostgresSagaCons
     public Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
-        if (!context.TryGetPayload(out MessagingTransaction? transaction))
+        if (!context.TryGetPayload(out UnitOfWork? unitOfWork))
         {
             throw new InvalidOperationException(
                 $"Saga {typeof(TSaga).Name} received {typeof(T).Name} outside a transaction: configure the endpoint with UseTransactionalInbox().");
         }
 
-        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(transaction!, context, consumeContextFactory);
+        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(unitOfWork!, context, consumeContextFactory);
         return next.Send(repositoryContext);
     }
 

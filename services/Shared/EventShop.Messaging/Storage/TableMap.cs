@@ -35,6 +35,7 @@ public sealed class TableMap
     readonly string _insertIfAbsentSql;
     readonly string _updateSql;
     readonly string _deleteSql;
+    readonly string _selectColumnsSql;
     readonly string _selectSql;
     readonly string _selectForUpdateSql;
 
@@ -63,8 +64,8 @@ public sealed class TableMap
         _updateSql = $"UPDATE {_table} SET {string.Join(", ", _updated.Select((column, i) => $"{column.Name} = ${i + 1}"))} " +
             $"WHERE {KeyCondition(firstParameter: _updated.Length + 1)}";
         _deleteSql = $"DELETE FROM {_table} WHERE {KeyCondition(firstParameter: 1)}";
-        _selectSql = $"SELECT {string.Join(", ", _columns.Select(column => column.Name))} FROM {_table} " +
-            $"WHERE {KeyCondition(firstParameter: 1)}";
+        _selectColumnsSql = $"SELECT {string.Join(", ", _columns.Select(column => column.Name))} FROM {_table}";
+        _selectSql = $"{_selectColumnsSql} WHERE {KeyCondition(firstParameter: 1)}";
         _selectForUpdateSql = _selectSql + " FOR UPDATE";
     }
 
@@ -92,7 +93,11 @@ public sealed class TableMap
     /// <summary>Reads one row by its key (values in key order), without a lock.</summary>
     public NpgsqlBatchCommand Select(params object[] key) => KeyCommand(_selectSql, key);
 
-    /// <summary>Builds the entity from the current row of a reader over <see cref="Select"/> or <see cref="SelectForUpdate"/>
+    /// <summary>Reads the rows that meet <paramref name="condition"/> (SQL on this table's columns, parameters $1, $2, ...).</summary>
+    public NpgsqlBatchCommand SelectWhere(string condition, params object[] parameters) =>
+        Sql.Command($"{_selectColumnsSql} WHERE {condition}", parameters);
+
+    /// <summary>Builds the entity from the current row of a reader over <see cref="Select"/>, <see cref="SelectWhere"/> or <see cref="SelectForUpdate"/>
     /// (columns in model order). Navigations stay as the entity's constructor leaves them: only this table is read.</summary>
     public object Read(NpgsqlDataReader reader)
     {

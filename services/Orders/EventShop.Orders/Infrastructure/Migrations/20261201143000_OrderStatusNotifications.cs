@@ -1,3 +1,4 @@
+using EventShop.Orders.StatusNotifications;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 

@@ -3,19 +3,10 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
-namespace EventShop.ServiceDefaults;
-
-public sealed class RabbitMqSettings
-{
-    public const string Section = "RabbitMq";
-
-    public string Host { get; set; } = "localhost";
-    public ushort Port { get; set; } = 5672;
-    public string VirtualHost { get; set; } = "eventshop";
-    public string Username { get; set; } = "eventshop";
-    public string Password { get; set; } = "eventshop";
-}
+namespace EventShop.Messaging.Hosting;
 
 public static class BusExtensions
 {
@@ -64,6 +55,9 @@ public static class BusExtensions
             });
         });
 
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("MassTransit").AddSource("EventShop.Messaging"));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("MassTransit"));
+
         builder.Services.Configure<MassTransitHostOptions>(options =>
         {
             // Start serving HTTP even while the broker is down; the bus keeps reconnecting in the background.
@@ -74,6 +68,3 @@ public static class BusExtensions
         return builder;
     }
 }
-
-/// <summary>Thrown by a consumer for a message that can never succeed: it skips the retries and goes straight to the error queue.</summary>
-public sealed class PoisonMessageException(string message) : Exception(message);

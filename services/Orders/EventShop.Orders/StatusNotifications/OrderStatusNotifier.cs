@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 
-namespace EventShop.Orders.Domain;
+using EventShop.Orders.Domain;
+
+namespace EventShop.Orders.StatusNotifications;
 
 /// <summary>
 /// Lets a long-poll or event-stream request wait for an order's status to change instead of the client polling.
 /// The waiter gets the order as committed when this process made the change, so it answers without reading it back, or
-/// null when the change was heard from the database (<see cref="Infrastructure.OrderStatusListener"/>): another replica's
+/// null when the change was heard from the database (<see cref="OrderStatusListener"/>): another replica's
 /// change, which the waiter then reads.
 /// It also remembers the orders this process has just accepted: a client follows its 202 with a long-poll moments later,
 /// and that first read can be answered from memory instead of the database (a database transaction fewer for every order).

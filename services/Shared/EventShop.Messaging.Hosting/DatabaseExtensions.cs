@@ -7,10 +7,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Polly;
 using Polly.Retry;
 
-namespace EventShop.ServiceDefaults;
+namespace EventShop.Messaging.Hosting;
 
 public static class DatabaseExtensions
 {
@@ -56,6 +58,8 @@ public static class DatabaseExtensions
             .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll)
             .LeaveFailedCommandsToTheirCallers());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database");
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddNpgsqlInstrumentation());
         return builder;
     }
 
@@ -99,29 +103,4 @@ public static class DatabaseExtensions
             await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.MigrateAsync(token);
         });
     }
-}
-
-/// <summary>Retries a whole HTTP unit of work (transaction included) when PostgreSQL reports a transient failure.</summary>
-public static class TransientDatabaseRetry
-{
-    public static readonly ResiliencePipeline Pipeline = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            MaxRetryAttempts = 4,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromMilliseconds(50),
-            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient)
-                .Handle<DbUpdateException>(e => e.InnerException is NpgsqlException { IsTransient: true } or PostgresException { SqlState: "40001" or "40P01" }),
-        })
-        .Build();
-}
-
-sealed class DatabaseHealthCheck<TDbContext>(TDbContext dbContext) : IHealthCheck
-    where TDbContext : DbContext
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        await dbContext.Database.CanConnectAsync(cancellationToken)
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy("database unreachable");
 }

@@ -1,23 +1,24 @@
 using EventShop.Messaging;
-using EventShop.Messaging.Outbox;
+using EventShop.Messaging.Storage;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventShop.IntegrationTests;
 
-/// <summary>What a handler queues in the message's transaction commits with the message, whether or not the handler used EF.</summary>
-public sealed class MessagingTransactionTests : IClassFixture<IsolatedInfrastructure>
+/// <summary>What a handler queues in its unit of work commits with the message, in the write mode the handler chose.</summary>
+public sealed class UnitOfWorkTests : IClassFixture<IsolatedInfrastructure>
 {
     readonly IsolatedInfrastructure _infrastructure;
 
-    public MessagingTransactionTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
+    public UnitOfWorkTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
 
     Task<MessagingTestHost> StartHostAsync() =>
         MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString, bus =>
         {
             bus.AddConsumer<InsertProbeRowConsumer>();
             bus.AddConsumer<AddAndBumpProbeRowConsumer>();
+            bus.AddConsumer<AddThroughEfUnannouncedConsumer>();
             bus.AddConsumer<ProbeRowWrittenConsumer>();
         });
 
@@ -67,26 +68,41 @@ public sealed class MessagingTransactionTests : IClassFixture<IsolatedInfrastruc
     }
 
     [Fact]
+    public async Task When_a_consumer_changes_entities_through_EF_without_choosing_the_change_tracker_Should_fail_and_store_nothing()
+    {
+        await using var host = await StartHostAsync();
+        var rowId = NewId.NextGuid();
+
+        await host.Bus.Publish(new AddThroughEfUnannounced(rowId));
+
+        await Eventually.TrueAsync(async () => await _infrastructure.QueueDepthAsync("add-through-ef-unannounced_error") == 1,
+            "the message did not reach add-through-ef-unannounced_error", seconds: 60);
+        await using var db = host.NewDbContext();
+        Assert.False(await db.Rows.AnyAsync(x => x.Id == rowId));
+        Assert.Empty(host.Deliveries.Received);
+    }
+
+    [Fact]
     public async Task When_code_outside_a_consumer_commits_Should_store_its_row_and_deliver_its_event_from_memory()
     {
         // The poll is an hour away: only the hand-over of the committed outbox rows can deliver within the test.
         await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
             bus => bus.AddConsumer<ProbeRowWrittenConsumer>(), new Dictionary<string, string?> { ["Messaging:Outbox:PollInterval"] = "01:00:00" });
         await Task.Delay(500); // let the relay's first poll (at start) pass
-        await using var db = host.NewDbContext();
+        await using var scope = host.NewScope();
+        var unitOfWork = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
         var rowId = NewId.NextGuid();
         var committed = false;
 
-        var transaction = new MessagingTransaction(db);
-        transaction.Insert(new ProbeRow { Id = rowId, Value = 5 });
-        transaction.Publish(new ProbeRowWritten(rowId), correlationId: rowId, TimeProvider.System);
-        transaction.OnCommitted(() => committed = true);
-        await transaction.CommitAsync(CancellationToken.None);
-        host.Services.GetRequiredService<OutboxSignal>().Committed(transaction.OutboxRows);
+        unitOfWork.Insert(new ProbeRow { Id = rowId, Value = 5 });
+        var messageId = unitOfWork.Publish(new ProbeRowWritten(rowId), correlationId: rowId);
+        unitOfWork.OnCommitted(() => committed = true);
+        await unitOfWork.CommitAsync(CancellationToken.None);
 
         Assert.True(committed);
+        await using var db = host.NewDbContext();
         Assert.Equal(5, (await db.Rows.AsNoTracking().SingleAsync(x => x.Id == rowId)).Value);
-        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == transaction.OutboxRows[0].MessageId),
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == messageId),
             "ProbeRowWritten was not delivered from memory");
     }
 
@@ -94,21 +110,23 @@ public sealed class MessagingTransactionTests : IClassFixture<IsolatedInfrastruc
     public async Task When_a_statement_outside_a_consumer_changes_no_row_Should_store_and_publish_nothing()
     {
         await using var host = await StartHostAsync();
+        await using var scope = host.NewScope();
+        var unitOfWork = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
         await using var db = host.NewDbContext();
         var rowId = NewId.NextGuid();
         var outboxBefore = await host.ScalarAsync<long>(OutboxSequence);
         var committed = false;
 
-        var transaction = new MessagingTransaction(db);
         var row = new ProbeRow { Id = rowId, Value = 1 };
-        transaction.Insert(row);
-        transaction.Write(row, TransactionBatch.Command("""UPDATE probe."Rows" SET "Value" = 2 WHERE "Id" = $1""", NewId.NextGuid()));
-        transaction.Publish(new ProbeRowWritten(rowId), correlationId: rowId, TimeProvider.System);
-        transaction.OnCommitted(() => committed = true);
+        unitOfWork.Insert(row);
+        unitOfWork.Write(row, Sql.Command("""UPDATE probe."Rows" SET "Value" = 2 WHERE "Id" = $1""", NewId.NextGuid()));
+        unitOfWork.Publish(new ProbeRowWritten(rowId), correlationId: rowId);
+        unitOfWork.OnCommitted(() => committed = true);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => transaction.CommitAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => unitOfWork.CommitAsync(CancellationToken.None));
 
         Assert.False(committed);
+        Assert.False(unitOfWork.InTransaction);
         Assert.False(await db.Rows.AnyAsync(x => x.Id == rowId));
         // The outbox id sequence moved (the insert ran), but the row was rolled back with the rest.
         Assert.True(await host.ScalarAsync<long>(OutboxSequence) > outboxBefore);

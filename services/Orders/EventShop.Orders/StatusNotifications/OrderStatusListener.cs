@@ -1,9 +1,11 @@
+using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
 using EventShop.Orders.Domain;
+using EventShop.Orders.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace EventShop.Orders.Infrastructure;
+namespace EventShop.Orders.StatusNotifications;
 
 /// <summary>
 /// Hears every order status change committed in the Orders database, by this replica or any other (PostgreSQL

@@ -2,12 +2,7 @@ using EventShop.Orders.Domain;
 
 namespace EventShop.Orders.Apis;
 
-public sealed record SubmitOrderRequest(string? CustomerId, string? MerchantId, List<SubmitOrderItem>? Items);
-
-public sealed record SubmitOrderItem(string? Sku, int? Quantity, decimal? UnitPrice);
-
-public sealed record OrderAccepted(Guid OrderId, string Status);
-
+/// <summary>An order as <c>GET /api/orders/{id}</c>, its long-poll and its event stream show it.</summary>
 public sealed record OrderResponse(
     Guid OrderId, string CustomerId, string MerchantId, decimal Total, string Status, long? PointsAccrued, string? FailureReason,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)

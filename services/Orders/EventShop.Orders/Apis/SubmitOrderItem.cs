@@ -1,0 +1,3 @@
+namespace EventShop.Orders.Apis;
+
+public sealed record SubmitOrderItem(string? Sku, int? Quantity, decimal? UnitPrice);
