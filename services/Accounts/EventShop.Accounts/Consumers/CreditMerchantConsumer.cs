@@ -19,7 +19,7 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
         var command = context.Message;
         var (account, ledger) = await db.LockOrderAsync(command.OrderId, command.MerchantId, lockAccount: false, context.CancellationToken);
 
-        var rejection = Rejection(account, ledger);
+        var rejection = Account.RejectCredit(account, ledger);
         if (rejection is not null)
         {
             await context.Publish(new MerchantCreditRejected(command.OrderId, command.MerchantId, rejection));
@@ -36,21 +36,5 @@ public sealed class CreditMerchantConsumer(AccountsDbContext db, TimeProvider cl
                 Amount = command.Amount, CreatedAt = clock.GetUtcNow(),
             });
         }
-    }
-
-    static string? Rejection(Account? account, OrderLedger ledger)
-    {
-        if (ledger.Has(LedgerEntryType.CreditVoided))
-            return RejectionReasons.Voided;
-        if (account is null)
-            return RejectionReasons.AccountNotFound;
-        if (account.Kind != AccountKind.Merchant)
-            return RejectionReasons.WrongAccountKind;
-        if (ledger.Has(LedgerEntryType.Credit))
-            return null;
-        // Freezing is an operator's action: a credit committed just before it is ordered before it, as if it came first.
-        if (account.Status == AccountStatus.Frozen)
-            return RejectionReasons.AccountFrozen;
-        return null;
     }
 }

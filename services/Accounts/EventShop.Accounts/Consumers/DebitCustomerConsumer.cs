@@ -15,7 +15,7 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
         // The order first (it serialises this debit with its refund), then the customer's row: the balance check needs it.
         var (account, ledger) = await db.LockOrderAsync(command.OrderId, command.CustomerId, lockAccount: true, context.CancellationToken);
 
-        var rejection = Rejection(account, ledger, command);
+        var rejection = Account.RejectDebit(account, ledger, command.Amount);
         if (rejection is not null)
         {
             await context.Publish(new CustomerDebitRejected(command.OrderId, command.CustomerId, rejection));
@@ -30,22 +30,5 @@ public sealed class DebitCustomerConsumer(AccountsDbContext db, TimeProvider clo
 
         // A repeated command (new message id, same order) gets the same answer and moves nothing.
         await context.Publish(new CustomerDebited(command.OrderId, command.CustomerId, command.Amount));
-    }
-
-    static string? Rejection(Account? account, OrderLedger ledger, DebitCustomer command)
-    {
-        if (ledger.Has(LedgerEntryType.DebitVoided))
-            return RejectionReasons.Voided;
-        if (account is null)
-            return RejectionReasons.AccountNotFound;
-        if (account.Kind != AccountKind.Customer)
-            return RejectionReasons.WrongAccountKind;
-        if (ledger.Has(LedgerEntryType.Debit))
-            return null;
-        if (account.Status == AccountStatus.Frozen)
-            return RejectionReasons.AccountFrozen;
-        if (account.Balance < command.Amount)
-            return RejectionReasons.InsufficientFunds;
-        return null;
     }
 }

@@ -14,18 +14,11 @@ public sealed class AccruePointsConsumer(PointsDbContext db, TimeProvider clock)
         var command = context.Message;
         var (member, entries) = await db.LockMemberAsync(command.CustomerId, clock.GetUtcNow(), command.OrderId, context.CancellationToken);
 
-        string? rejection = null;
-        if (entries.ContainsKey(PointsEntryType.AccrualVoided))
-            rejection = RejectionReasons.Voided;
-        else if (!entries.ContainsKey(PointsEntryType.Accrual))
+        var rejection = member.RejectAccrual(entries);
+        if (rejection is null && !entries.ContainsKey(PointsEntryType.Accrual))
         {
-            if (member.Status == MemberStatus.Suspended)
-                rejection = RejectionReasons.MemberSuspended;
-            else
-            {
-                var accrual = member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow());
-                PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), accrual);
-            }
+            var accrual = member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow());
+            PointsDbContext.Post(context.GetPayload<MessagingTransaction>(), accrual);
         }
 
         if (rejection is null)
