@@ -6,7 +6,7 @@ using EventShop.Testing;
 
 namespace EventShop.EndToEndTests;
 
-/// <summary>POST /api/orders through the gateway: idempotency and every validation rule of API.md, checked in the Orders database.</summary>
+/// <summary>POST /api/orders through the gateway: idempotency and every validation rule of docs/api.md, checked in the Orders database.</summary>
 [Collection(SystemCollection.Name)]
 public sealed class OrderSubmissionContractTests(EventShopSystem system)
 {
