@@ -15,10 +15,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log() { echo "[bench] $*" >&2; }
 
 running() {
-  local name
-  for name in orders accounts points sagas gateway; do
+  local name _
+  while read -r name _; do
+    case "$name" in '' | '#'*) continue ;; esac
     [ -f "$RUN_DIR/pids/$name" ] && kill -0 "$(cat "$RUN_DIR/pids/$name")" 2>/dev/null || return 1
-  done
+  done < "$ROOT/infra/services"
 }
 
 started_here=false

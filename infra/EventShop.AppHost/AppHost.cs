@@ -1,3 +1,4 @@
+using EventShop.Infra;
 using Microsoft.Extensions.Configuration;
 
 // EventShop on one machine with the Aspire dashboard: every service as a project resource, wired to the RabbitMQ and
@@ -11,28 +12,26 @@ var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop");
 var rabbitPassword = builder.AddParameter("rabbitmq-password", "eventshop", secret: true);
 var signingKey = builder.AddParameter("signing-key", secret: true);
 
-var orders = AddService<Projects.EventShop_Orders>("orders", 5101, "Orders");
-var accounts = AddService<Projects.EventShop_Accounts>("accounts", 5102, "Accounts");
-var points = AddService<Projects.EventShop_Points>("points", 5103, "Points");
-var sagas = AddService<Projects.EventShop_Sagas>("sagas", 5104, "Sagas");
-var dashboard = AddService<Projects.EventShop_Dashboard>("dashboard", 5105, connectionName: null);
-var gateway = AddService<Projects.EventShop_Gateway>("gateway", 8080, connectionName: null);
+// The services, their projects, ports and databases come from infra/services, the list every run reads.
+var services = ServiceListEntry.Load(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..")))
+    .ToDictionary(entry => entry.Name, AddService);
 
-foreach (var (name, service) in new[] { ("orders", orders), ("accounts", accounts), ("points", points), ("sagas", sagas), ("dashboard", dashboard) })
+foreach (var (name, service) in services.Where(pair => pair.Key != "gateway"))
 {
     // The gateway's appsettings point at the default ports; these follow whatever ports this run uses.
-    gateway.WithEnvironment($"ReverseProxy__Clusters__{name}__Destinations__primary__Address", service.GetEndpoint("http"))
+    services["gateway"].WithEnvironment($"ReverseProxy__Clusters__{name}__Destinations__primary__Address", service.GetEndpoint("http"))
         .WaitFor(service);
 }
 
 await builder.Build().RunAsync();
 
-IResourceBuilder<ProjectResource> AddService<TProject>(string name, int defaultPort, string? connectionName)
-    where TProject : IProjectMetadata, new()
+IResourceBuilder<ProjectResource> AddService(ServiceListEntry entry)
 {
     // Fixed, unproxied ports (overridable: EventShop__Ports__orders=6101) so URLs, the gateway and the benchmark match the script run.
-    var port = builder.Configuration.GetValue($"EventShop:Ports:{name}", defaultPort);
-    var service = builder.AddProject<TProject>(name, launchProfileName: null)
+    var name = entry.Name;
+    var port = builder.Configuration.GetValue($"EventShop:Ports:{name}", entry.Port);
+    var projectPath = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", entry.ProjectFile));
+    var service = builder.AddProject(name, projectPath, launchProfileName: null)
         .WithHttpEndpoint(port: port, name: "http", isProxied: false)
         .WithHttpHealthCheck("/health")
         .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
@@ -42,7 +41,7 @@ IResourceBuilder<ProjectResource> AddService<TProject>(string name, int defaultP
         .WithEnvironment("RabbitMq__Password", rabbitPassword)
         .WithEnvironment("Auth__SigningKey", signingKey);
 
-    if (connectionName is not null)
+    if (entry.Database is { } connectionName)
     {
         // Value from the AppHost's ConnectionStrings:orders-db (appsettings.json, or env ConnectionStrings__orders-db);
         // handed to the service under the name it reads, ConnectionStrings:Orders.

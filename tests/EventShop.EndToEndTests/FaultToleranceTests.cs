@@ -6,6 +6,8 @@ namespace EventShop.EndToEndTests;
 [Collection(SystemCollection.Name)]
 public sealed class FaultToleranceTests(EventShopSystem system)
 {
+    static readonly string[] Ended = ["Completed", "Cancelled"];
+
     readonly ShopClient _shop = new(system);
 
     [Theory]
@@ -31,7 +33,7 @@ public sealed class FaultToleranceTests(EventShopSystem system)
         await system.RestartAsync(victim);
         var orders = await Task.WhenAll(orderIds.Select(id => _shop.WaitForOutcomeAsync(id, TimeSpan.FromSeconds(120))));
 
-        Assert.All(orders, o => Assert.Contains(o.Status, new[] { "Completed", "Cancelled" }));
+        Assert.All(orders, o => Assert.Contains(o.Status, Ended));
         var completed = orders.Where(o => o.Status == "Completed").ToList();
         var balances = new List<decimal>();
         foreach (var customer in customers)

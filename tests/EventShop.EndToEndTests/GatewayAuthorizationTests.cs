@@ -9,7 +9,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace EventShop.EndToEndTests;
 
-/// <summary>Who may do what, at the gateway and at each service reached directly (API.md, Authentication).</summary>
+/// <summary>Who may do what, at the gateway and at each service reached directly (docs/api.md, "Who may call what").</summary>
 [Collection(SystemCollection.Name)]
 public sealed class GatewayAuthorizationTests(EventShopSystem system)
 {

@@ -2,7 +2,7 @@ using EventShop.Testing;
 
 namespace EventShop.EndToEndTests;
 
-/// <summary>Every business scenario of API.md, end to end through the gateway, real broker and real databases.</summary>
+/// <summary>Every business scenario of docs/api.md, end to end through the gateway, real broker and real databases.</summary>
 [Collection(SystemCollection.Name)]
 public sealed class OrderPlacementTests(EventShopSystem system)
 {

@@ -6,7 +6,7 @@ using EventShop.Testing;
 
 namespace EventShop.EndToEndTests;
 
-/// <summary>POST /api/orders through the gateway: idempotency and every validation rule of API.md, checked in the Orders database.</summary>
+/// <summary>POST /api/orders through the gateway: idempotency and every validation rule of docs/api.md, checked in the Orders database.</summary>
 [Collection(SystemCollection.Name)]
 public sealed class OrderSubmissionContractTests(EventShopSystem system)
 {
@@ -21,7 +21,7 @@ public sealed class OrderSubmissionContractTests(EventShopSystem system)
         var body = new { customerId = customer, merchantId = merchant, items = new[] { new { sku = "SKU-1", quantity = 2, unitPrice = 7.25m } } };
 
         using var client = system.Customer(customer);
-        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _shop.SubmitOrderRawAsync(client, key, body)));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => ShopClient.SubmitOrderRawAsync(client, key, body)));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
         var orderIds = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid()));
@@ -47,7 +47,7 @@ public sealed class OrderSubmissionContractTests(EventShopSystem system)
         };
         using var client = system.Customer(customer);
 
-        var response = await _shop.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(), body);
+        var response = await ShopClient.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(), body);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var orderId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
@@ -65,8 +65,8 @@ public sealed class OrderSubmissionContractTests(EventShopSystem system)
         var key = Guid.NewGuid().ToString();
         using var client = system.Customer(customer);
 
-        var first = await _shop.SubmitOrderRawAsync(client, key, Order(customer, unitPrice: 5m));
-        var second = await _shop.SubmitOrderRawAsync(client, key, Order(customer, unitPrice: 6m));
+        var first = await ShopClient.SubmitOrderRawAsync(client, key, Order(customer, unitPrice: 5m));
+        var second = await ShopClient.SubmitOrderRawAsync(client, key, Order(customer, unitPrice: 6m));
 
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, second.StatusCode);

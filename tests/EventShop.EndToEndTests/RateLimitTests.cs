@@ -11,10 +11,8 @@ public sealed class RateLimitTests(RateLimitedEventShopSystem system) : IClassFi
     /// <summary>Buckets refill on a timer tick; Retry-After is rounded up to whole seconds, this covers the tick's own jitter.</summary>
     static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(250);
 
-    readonly ShopClient _shop = new(system);
-
-    async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string customer) =>
-        await _shop.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(),
+    static async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string customer) =>
+        await ShopClient.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(),
             new { customerId = customer, merchantId = "shop", items = new[] { new { sku = "SKU-1", quantity = 1, unitPrice = 1.00m } } });
 
     /// <summary>Sends until the first 429 (the bucket may refill once while we send, hence more attempts than the burst).</summary>

@@ -9,7 +9,7 @@ public sealed record CpuSnapshot(IReadOnlyDictionary<string, double> Seconds, IR
 /// CPU milliseconds per accepted order over one phase, how busy the machine was meanwhile (other users included), and each
 /// EventShop service's share of the services' CPU. The shares are for comparing runs: on a shared machine the CPU time
 /// of an order drifts by a fifth between identical runs, and mostly for every process alike, so a change to one service
-/// shows in its share long before it shows in throughput (docs/benchmark.md, round four).
+/// shows in its share long before it shows in throughput (docs/benchmark.md).
 /// </summary>
 public sealed record CpuPerOrder(IReadOnlyDictionary<string, double> MillisecondsPerOrder, IReadOnlyDictionary<string, double> ShareOfServices,
     double MachineBusyShare, int Cores)

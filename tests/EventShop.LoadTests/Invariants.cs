@@ -3,7 +3,7 @@ namespace EventShop.LoadTests;
 public sealed record InvariantCheck(string Name, bool Passed, string Detail);
 
 /// <summary>
-/// What must hold once every order of the run has ended (API.md, "What the saga guarantees"), checked from the outside on the
+/// What must hold once every order of the run has ended (docs/api.md, "What the saga promises, seen from outside"), checked from the outside on the
 /// run's own accounts. The orders come from the server's own listing per customer, not only from what the client saw, so an
 /// order whose submit timed out on the client (but was stored) is still accounted for.
 /// </summary>

@@ -44,7 +44,7 @@ if (options.WarmUp > TimeSpan.Zero)
     await warmUp.RunMaxAsync(options.MaxConcurrency, options.WarmUp, int.MaxValue, name: "warm");
     warmUpSamples.AddRange(warmUp.Samples);
     // The broker's statistics lag by up to 5 s: without this pause the first phase's "before" snapshot misses the warm-up's
-    // last messages, and they were counted as that phase's work (8.46 messages per order instead of 7.92).
+    // last messages, and it would count them as that phase's work (docs/benchmark.md, "What the report contains").
     await Task.Delay(SystemCounters.SettleTime);
 }
 

@@ -14,7 +14,7 @@ public sealed record AccountView(string AccountId, string Kind, decimal Balance,
 
 public sealed record PointsView(string CustomerId, long Balance, string Status);
 
-/// <summary>The public HTTP contract (docs: /work/shared/API.md) as the bench uses it, through the gateway only.</summary>
+/// <summary>The public HTTP contract (docs/api.md) as the bench uses it, through the gateway only.</summary>
 public sealed class ShopApi : IDisposable
 {
     /// <summary>Long-poll wait asked of the Orders service per request; the client keeps asking until the order ends.</summary>

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Claims;
+using EventShop.Infra;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Xunit;
@@ -13,15 +14,9 @@ namespace EventShop.Testing;
 /// </summary>
 public class EventShopSystem : IAsyncLifetime
 {
+    /// <summary>Every service from infra/services, the gateway last; Database is "" for a service without one.</summary>
     public static readonly (string Name, string Project, string Database)[] Services =
-    [
-        ("orders", "services/Orders/EventShop.Orders", "Orders"),
-        ("accounts", "services/Accounts/EventShop.Accounts", "Accounts"),
-        ("points", "services/Points/EventShop.Points", "Points"),
-        ("sagas", "sagas/EventShop.Sagas", "Sagas"),
-        ("dashboard", "services/Dashboard/EventShop.Dashboard", ""),
-        ("gateway", "services/Gateway/EventShop.Gateway", ""),
-    ];
+        ServiceListEntry.Load(RepositoryLayout.Root).Select(s => (s.Name, s.Project, s.Database ?? "")).ToArray();
 
     readonly string _runId = "t" + Guid.NewGuid().ToString("N")[..10];
     readonly Dictionary<string, ServiceProcess> _processes = new();
@@ -97,7 +92,7 @@ public class EventShopSystem : IAsyncLifetime
         };
         if (database != "")
             environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));
-        foreach (var cluster in new[] { "orders", "accounts", "points", "sagas", "dashboard" })
+        foreach (var cluster in Services.Select(s => s.Name).Where(n => n != "gateway"))
             environment[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{ports[cluster]}";
         foreach (var (key, value) in ExtraEnvironment(name))
             environment[key] = value;

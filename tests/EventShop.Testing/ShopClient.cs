@@ -45,7 +45,7 @@ public sealed class ShopClient(EventShopSystem system)
         (await client.PostAsync(path, null)).EnsureSuccessStatusCode();
     }
 
-    public async Task<HttpResponseMessage> SubmitOrderRawAsync(HttpClient client, string idempotencyKey, object body)
+    public static async Task<HttpResponseMessage> SubmitOrderRawAsync(HttpClient client, string idempotencyKey, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(body) };
         request.Headers.Add("Idempotency-Key", idempotencyKey);

@@ -9,8 +9,8 @@ public static class ServiceRuntime
     /// <summary>
     /// Socket completions run on the socket engine's own threads (one per core) instead of being handed to a thread-pool
     /// thread that must be woken first: every database round trip, broker frame and HTTP read saves that hand-off, and
-    /// with five services on 2 cores the hand-offs were a large share of each message's cost (docs/benchmark.md, round
-    /// five). Call it first in Main, before anything opens a socket; a value set by the launcher wins ("0" turns it off).
+    /// with five services on 2 cores the hand-offs are a large share of each message's cost (ADR 0007, measured in
+    /// docs/benchmark.md). Call it first in Main, before anything opens a socket; a value set by the launcher wins ("0" turns it off).
     /// </summary>
     public static void Configure()
     {

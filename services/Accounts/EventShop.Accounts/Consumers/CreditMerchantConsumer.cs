@@ -1,6 +1,5 @@
 using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
-using EventShop.Contracts;
 using EventShop.Contracts.Accounts;
 using EventShop.Messaging;
 using MassTransit;
@@ -19,7 +18,7 @@ public sealed class CreditMerchantConsumer(AccountBook book, UnitOfWork unitOfWo
         var command = context.Message;
         var (account, ledger) = await book.LockOrderAndReadAccountAsync(command.OrderId, command.MerchantId, context.CancellationToken);
 
-        var rejection = Rejection(account, ledger);
+        var rejection = Account.RejectCredit(account, ledger);
         if (rejection is not null)
         {
             unitOfWork.Publish(new MerchantCreditRejected(command.OrderId, command.MerchantId, rejection));
@@ -36,21 +35,5 @@ public sealed class CreditMerchantConsumer(AccountBook book, UnitOfWork unitOfWo
                 Amount = command.Amount, CreatedAt = clock.GetUtcNow(),
             });
         }
-    }
-
-    static string? Rejection(Account? account, OrderLedger ledger)
-    {
-        if (ledger.Has(LedgerEntryType.CreditVoided))
-            return RejectionReasons.Voided;
-        if (account is null)
-            return RejectionReasons.AccountNotFound;
-        if (account.Kind != AccountKind.Merchant)
-            return RejectionReasons.WrongAccountKind;
-        if (ledger.Has(LedgerEntryType.Credit))
-            return null;
-        // Freezing is an operator's action: a credit committed just before it is ordered before it, as if it came first.
-        if (account.Status == AccountStatus.Frozen)
-            return RejectionReasons.AccountFrozen;
-        return null;
     }
 }

@@ -1,6 +1,5 @@
 using EventShop.Accounts.Domain;
 using EventShop.Accounts.Infrastructure;
-using EventShop.Contracts;
 using EventShop.Contracts.Accounts;
 using EventShop.Messaging;
 using MassTransit;
@@ -15,7 +14,7 @@ public sealed class DebitCustomerConsumer(AccountBook book, UnitOfWork unitOfWor
         // The order first (it serialises this debit with its refund), then the customer's row: the balance check needs it.
         var (account, ledger) = await book.LockOrderAndAccountAsync(command.OrderId, command.CustomerId, context.CancellationToken);
 
-        var rejection = Rejection(account, ledger, command);
+        var rejection = Account.RejectDebit(account, ledger, command.Amount);
         if (rejection is not null)
         {
             unitOfWork.Publish(new CustomerDebitRejected(command.OrderId, command.CustomerId, rejection));
@@ -27,22 +26,5 @@ public sealed class DebitCustomerConsumer(AccountBook book, UnitOfWork unitOfWor
 
         // A repeated command (new message id, same order) gets the same answer and moves nothing.
         unitOfWork.Publish(new CustomerDebited(command.OrderId, command.CustomerId, command.Amount));
-    }
-
-    static string? Rejection(Account? account, OrderLedger ledger, DebitCustomer command)
-    {
-        if (ledger.Has(LedgerEntryType.DebitVoided))
-            return RejectionReasons.Voided;
-        if (account is null)
-            return RejectionReasons.AccountNotFound;
-        if (account.Kind != AccountKind.Customer)
-            return RejectionReasons.WrongAccountKind;
-        if (ledger.Has(LedgerEntryType.Debit))
-            return null;
-        if (account.Status == AccountStatus.Frozen)
-            return RejectionReasons.AccountFrozen;
-        if (account.Balance < command.Amount)
-            return RejectionReasons.InsufficientFunds;
-        return null;
     }
 }

@@ -1,3 +1,5 @@
+using EventShop.Contracts;
+
 namespace EventShop.Accounts.Domain;
 
 public enum AccountKind { Customer, Merchant }
@@ -22,5 +24,47 @@ public sealed class Account
         Balance += amount;
         UpdatedAt = now;
         return new LedgerEntry { AccountId = AccountId, OrderId = orderId, Type = type, Amount = amount, CreatedAt = now };
+    }
+
+    /// <summary>
+    /// Why <paramref name="customer"/> may not pay <paramref name="amount"/> for the order of <paramref name="ledger"/>, or null
+    /// when it may. A debit already on the ledger is accepted again (a repeated command gets the same answer and moves
+    /// nothing), whatever the status or balance is now; a debit the saga has already undone (voided) is never accepted.
+    /// </summary>
+    public static string? RejectDebit(Account? customer, OrderLedger ledger, decimal amount)
+    {
+        if (ledger.Has(LedgerEntryType.DebitVoided))
+            return RejectionReasons.Voided;
+        if (customer is null)
+            return RejectionReasons.AccountNotFound;
+        if (customer.Kind != AccountKind.Customer)
+            return RejectionReasons.WrongAccountKind;
+        if (ledger.Has(LedgerEntryType.Debit))
+            return null;
+        if (customer.Status == AccountStatus.Frozen)
+            return RejectionReasons.AccountFrozen;
+        if (customer.Balance < amount)
+            return RejectionReasons.InsufficientFunds;
+        return null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="merchant"/> may not be credited for the order of <paramref name="ledger"/>, or null when it may.
+    /// A credit needs no balance check; like a debit, one already on the ledger is accepted again and a voided one never.
+    /// </summary>
+    public static string? RejectCredit(Account? merchant, OrderLedger ledger)
+    {
+        if (ledger.Has(LedgerEntryType.CreditVoided))
+            return RejectionReasons.Voided;
+        if (merchant is null)
+            return RejectionReasons.AccountNotFound;
+        if (merchant.Kind != AccountKind.Merchant)
+            return RejectionReasons.WrongAccountKind;
+        if (ledger.Has(LedgerEntryType.Credit))
+            return null;
+        // Freezing is an operator's action: a credit committed just before it is ordered before it, as if it came first.
+        if (merchant.Status == AccountStatus.Frozen)
+            return RejectionReasons.AccountFrozen;
+        return null;
     }
 }

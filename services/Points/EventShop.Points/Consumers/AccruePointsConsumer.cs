@@ -1,4 +1,3 @@
-using EventShop.Contracts;
 using EventShop.Contracts.Points;
 using EventShop.Messaging;
 using EventShop.Points.Domain;
@@ -14,18 +13,9 @@ public sealed class AccruePointsConsumer(MemberBook book, UnitOfWork unitOfWork,
         var command = context.Message;
         var (member, entries) = await book.LockMemberForOrderAsync(command.CustomerId, command.OrderId, context.CancellationToken);
 
-        string? rejection = null;
-        if (entries.ContainsKey(PointsEntryType.AccrualVoided))
-            rejection = RejectionReasons.Voided;
-        else if (!entries.ContainsKey(PointsEntryType.Accrual))
-        {
-            if (member.Status == MemberStatus.Suspended)
-                rejection = RejectionReasons.MemberSuspended;
-            else
-            {
-                book.Post(member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
-            }
-        }
+        var rejection = member.RejectAccrual(entries);
+        if (rejection is null && !entries.ContainsKey(PointsEntryType.Accrual))
+            book.Post(member.Post(command.OrderId, PointsEntryType.Accrual, command.Points, clock.GetUtcNow()));
 
         if (rejection is null)
             unitOfWork.Publish(new PointsAccrued(command.OrderId, command.CustomerId, command.Points));

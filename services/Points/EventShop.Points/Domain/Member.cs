@@ -1,3 +1,5 @@
+using EventShop.Contracts;
+
 namespace EventShop.Points.Domain;
 
 public enum MemberStatus { Active, Suspended }
@@ -15,5 +17,19 @@ public sealed class Member
         Balance += points;
         UpdatedAt = now;
         return new PointsEntry { CustomerId = CustomerId, OrderId = orderId, Type = type, Points = points, CreatedAt = now };
+    }
+
+    /// <summary>
+    /// Why this member may not earn the points of the order whose entries are <paramref name="orderEntries"/>, or null when
+    /// it may. An accrual already on the ledger is accepted again (a repeat moves nothing), even once the member is
+    /// suspended; one the saga has already reversed (voided) is never accepted.
+    /// </summary>
+    public string? RejectAccrual(IReadOnlyDictionary<PointsEntryType, PointsEntry> orderEntries)
+    {
+        if (orderEntries.ContainsKey(PointsEntryType.AccrualVoided))
+            return RejectionReasons.Voided;
+        if (orderEntries.ContainsKey(PointsEntryType.Accrual))
+            return null;
+        return Status == MemberStatus.Suspended ? RejectionReasons.MemberSuspended : null;
     }
 }

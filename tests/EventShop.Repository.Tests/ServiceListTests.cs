@@ -1,0 +1,123 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using EventShop.Infra;
+using EventShop.Testing;
+using YamlDotNet.RepresentationModel;
+
+namespace EventShop.Repository.Tests;
+
+/// <summary>
+/// infra/services is the one list of services. infra/eventshop, the AppHost and EventShopSystem read it; the files below
+/// cannot, so each is compared with it here: a service added, renamed or moved to another port in one place only fails.
+/// </summary>
+public sealed class ServiceListTests
+{
+    static readonly IReadOnlyList<ServiceListEntry> Services = ServiceListEntry.Load(RepositoryLayout.Root);
+
+    static IEnumerable<ServiceListEntry> BehindTheGateway => Services.Where(s => s.Name != "gateway");
+
+    static string Read(string relativePath) => File.ReadAllText(Path.Combine(RepositoryLayout.Root, relativePath));
+
+    [Fact]
+    public void The_list_has_unique_names_and_ports_existing_projects_and_the_gateway_last()
+    {
+        Assert.Equal(Services.Count, Services.Select(s => s.Name).Distinct().Count());
+        Assert.Equal(Services.Count, Services.Select(s => s.Port).Distinct().Count());
+        Assert.Equal("gateway", Services[^1].Name);
+        foreach (var service in Services)
+            Assert.True(File.Exists(Path.Combine(RepositoryLayout.Root, service.ProjectFile)), $"{service.Name}: {service.ProjectFile} does not exist");
+    }
+
+    [Fact]
+    public void The_solution_builds_every_service()
+    {
+        var solution = Read("EventShop.sln").Replace('\\', '/');
+        foreach (var service in Services)
+            Assert.Contains($"\"{service.ProjectFile}\"", solution, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_AppHost_references_exactly_the_listed_projects()
+    {
+        var project = XDocument.Parse(Read("infra/EventShop.AppHost/EventShop.AppHost.csproj"));
+        var referenced = project.Descendants("ProjectReference")
+            .Select(reference => Path.GetRelativePath(RepositoryLayout.Root,
+                Path.GetFullPath(Path.Combine(RepositoryLayout.Root, "infra/EventShop.AppHost", (string)reference.Attribute("Include")!))))
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(Services.Select(s => s.ProjectFile).Order(StringComparer.Ordinal), referenced);
+    }
+
+    [Fact]
+    public void Each_service_launch_profile_listens_on_its_listed_port()
+    {
+        foreach (var service in Services.Where(s => File.Exists(Path.Combine(RepositoryLayout.Root, s.Project, "Properties/launchSettings.json"))))
+        {
+            using var settings = JsonDocument.Parse(Read(Path.Combine(service.Project, "Properties/launchSettings.json")));
+            foreach (var profile in settings.RootElement.GetProperty("profiles").EnumerateObject())
+            {
+                if (profile.Value.TryGetProperty("applicationUrl", out var url))
+                    Assert.Equal($"http://localhost:{service.Port}", url.GetString());
+            }
+        }
+    }
+
+    [Fact]
+    public void The_gateway_has_one_cluster_per_service_at_its_listed_port()
+    {
+        using var settings = JsonDocument.Parse(Read("services/Gateway/EventShop.Gateway/appsettings.json"));
+        var clusters = settings.RootElement.GetProperty("ReverseProxy").GetProperty("Clusters");
+
+        Assert.Equal(BehindTheGateway.Select(s => s.Name).Order(StringComparer.Ordinal),
+            clusters.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+        foreach (var service in BehindTheGateway)
+        {
+            // Only the destinations: the rest of a cluster (health checks, timeouts) may take any shape.
+            var addresses = clusters.GetProperty(service.Name).GetProperty("Destinations").EnumerateObject()
+                .Select(d => d.Value.GetProperty("Address").GetString());
+            Assert.All(addresses, address => Assert.Equal($"http://localhost:{service.Port}", address));
+        }
+    }
+
+    [Fact]
+    public void Docker_compose_runs_every_service_with_its_project_database_and_gateway_route()
+    {
+        var compose = new YamlStream();
+        compose.Load(new StringReader(Read("docker-compose.yml")));
+        var services = (YamlMappingNode)((YamlMappingNode)compose.Documents[0].RootNode)["services"];
+        // Ours are the ones built from this repository; the broker, the database and the Aspire dashboard are images.
+        var built = services.Children
+            .Where(s => ((YamlMappingNode)s.Value).Children.ContainsKey("build"))
+            .ToDictionary(s => ((YamlScalarNode)s.Key).Value!, s => (YamlMappingNode)s.Value);
+
+        Assert.Equal(Services.Select(s => s.Name).Order(StringComparer.Ordinal), built.Keys.Order(StringComparer.Ordinal));
+        foreach (var service in Services)
+        {
+            var definition = built[service.Name];
+            Assert.Equal($"{service.Project}/Dockerfile", Scalar(definition, "build", "dockerfile"));
+            Assert.Equal(service.Name, Scalar(definition, "environment", "OTEL_SERVICE_NAME"));
+            var connectionStrings = Keys(definition, "environment").Where(k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal));
+            Assert.Equal(service.Database is null ? [] : [$"ConnectionStrings__{service.Database}"], connectionStrings);
+        }
+
+        var gateway = built["gateway"];
+        var gatewayPort = Services.Single(s => s.Name == "gateway").Port;
+        Assert.Contains($"{gatewayPort}:8080", ((YamlSequenceNode)gateway["ports"]).Children.Select(p => ((YamlScalarNode)p).Value));
+        Assert.Equal(BehindTheGateway.Select(s => s.Name).Order(StringComparer.Ordinal),
+            Keys(gateway, "depends_on").Where(built.ContainsKey).Order(StringComparer.Ordinal));
+        foreach (var service in BehindTheGateway)
+        {
+            Assert.Equal($"http://{service.Name}:8080",
+                Scalar(gateway, "environment", $"ReverseProxy__Clusters__{service.Name}__Destinations__primary__Address"));
+        }
+
+        var clusters = Keys(gateway, "environment").Where(k => k.StartsWith("ReverseProxy__Clusters__", StringComparison.Ordinal));
+        Assert.Equal(BehindTheGateway.Count(), clusters.Count());
+    }
+
+    static string? Scalar(YamlMappingNode node, string section, string key) =>
+        ((YamlMappingNode)node[section]).Children.TryGetValue(key, out var value) ? ((YamlScalarNode)value).Value : null;
+
+    static IEnumerable<string> Keys(YamlMappingNode node, string section) =>
+        ((YamlMappingNode)node[section]).Children.Keys.Select(k => ((YamlScalarNode)k).Value!);
+}
