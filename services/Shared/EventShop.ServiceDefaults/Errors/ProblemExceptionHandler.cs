@@ -61,6 +61,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     /// </summary>
     static (string Field, string Message) ParameterError(string exceptionMessage)
     {
+        if (exceptionMessage.Contains("no body was provided", StringComparison.Ordinal))
+            return ("body", "is required");
         var match = ParameterPattern().Match(exceptionMessage);
         if (!match.Success)
             return ("request", "is malformed");
