@@ -66,7 +66,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         var match = ParameterPattern().Match(exceptionMessage);
         if (!match.Success)
             return ("request", "is malformed");
-        var (type, name) = (match.Groups["type"].Value.TrimEnd('?'), match.Groups["name"].Value);
+        // The type as the binder writes it: "int?", "Nullable<int>" or "int".
+        var type = match.Groups["type"].Value.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('?', '>');
+        var name = match.Groups["name"].Value;
         if (exceptionMessage.StartsWith("Required parameter", StringComparison.Ordinal))
             return (name, "is required");
         return (name, type switch
