@@ -110,6 +110,24 @@ public sealed class ErrorContractTests(EventShopSystem system)
     }
 
     [Fact]
+    public async Task When_a_client_sends_what_used_to_reach_the_exception_page_Should_log_no_unhandled_exception()
+    {
+        using var client = system.Operator();
+
+        var answers = new[]
+        {
+            await client.PostAsync("/api/accounts", new StringContent("""{"accountId":"huge","kind":"customer","balance":1e30}""", Encoding.UTF8, "application/json")),
+            await client.PostAsync("/api/accounts", new StringContent("""{"accountId":""", Encoding.UTF8, "application/json")),
+            await client.GetAsync("/api/sagas?limit=abc"),
+        };
+
+        foreach (var answer in answers)
+            await ProblemAssert.IsProblemAsync(answer, 400, field: null);
+        // A client's mistake is not the server's error: no "An unhandled exception has occurred" in any service's log.
+        Assert.DoesNotContain("unhandled exception", system.Diagnostics(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task When_the_request_target_is_too_long_Should_answer_414_problem()
     {
         using var client = system.Operator();

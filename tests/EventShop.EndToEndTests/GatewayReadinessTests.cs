@@ -19,6 +19,10 @@ public sealed class GatewayReadinessTests(EventShopSystem system)
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
+            // The proxy's own failure to reach it is a problem document too.
+            var unreachable = await client.GetAsync("/dashboard/");
+            Assert.True(unreachable.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"{unreachable.StatusCode}");
+            await ProblemAssert.IsProblemAsync(unreachable, (int)unreachable.StatusCode, field: null);
         }
         finally
         {
