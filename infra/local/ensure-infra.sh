@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure RabbitMQ (with the management UI) and PostgreSQL are installed, running and set up for EventShop:
 # user/vhost on the broker, role and one database per service. Safe to run any number of times.
-# Prints "started" lines for what it had to start, so the caller can stop only those.
+# Records what it had to start ("started <what>" lines in $EVENTSHOP_STARTED_INFRA, by default .run/started-infra), so the
+# caller can stop exactly those: a broker or database that was already running stays up. Installs jq too when it is
+# missing: the README's examples use it.
 set -euo pipefail
 
 RABBIT_USER=${EVENTSHOP_RABBIT_USER:-eventshop}
@@ -11,6 +13,7 @@ PG_USER=${EVENTSHOP_PG_USER:-eventshop}
 PG_PASS=${EVENTSHOP_PG_PASS:-eventshop}
 DATABASES=(eventshop_orders eventshop_accounts eventshop_points eventshop_sagas)
 STATE_DIR=${EVENTSHOP_STATE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/.run}
+STARTED_FILE=${EVENTSHOP_STARTED_INFRA:-$STATE_DIR/started-infra}
 mkdir -p "$STATE_DIR"
 
 log() { echo "[infra] $*" >&2; }
@@ -20,6 +23,7 @@ install_missing() {
   local missing=()
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
   command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+  command -v jq >/dev/null 2>&1 || missing+=(jq)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from the distribution's packages"
     as_root apt-get update -qq
@@ -31,7 +35,7 @@ start_postgres() {
   if ! pg_lsclusters -h 2>/dev/null | awk '{print $4}' | grep -q online; then
     log "starting PostgreSQL"
     as_root service postgresql start >/dev/null
-    echo "started postgresql" >> "$STATE_DIR/started-infra"
+    echo "started postgresql" >> "$STARTED_FILE"
   fi
   for _ in $(seq 1 30); do
     as_root su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
@@ -54,9 +58,11 @@ start_postgres() {
 
 start_rabbitmq() {
   if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+    # Erlang's port mapper (epmd, port 4369) starts with the first node and outlives it: ours to stop too if it was not running.
+    epmd -names >/dev/null 2>&1 || echo "started epmd" >> "$STARTED_FILE"
     log "starting RabbitMQ"
     as_root service rabbitmq-server start >/dev/null
-    echo "started rabbitmq-server" >> "$STATE_DIR/started-infra"
+    echo "started rabbitmq-server" >> "$STARTED_FILE"
   fi
   as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null
   as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null

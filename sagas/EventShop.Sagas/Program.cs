@@ -12,6 +12,7 @@ builder.AddSagasServices();
 
 var app = builder.Build();
 
+app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSagasApi();

@@ -63,7 +63,10 @@ public sealed class CustomerSummaryTests(EventShopSystem system)
     [Fact]
     public async Task When_the_customer_has_no_account_Should_answer_with_a_null_account_that_is_not_missing()
     {
+        // Known to Orders only: an order was placed (and cancelled, for want of an account).
+        var (_, merchant) = await _shop.OpenCustomerAndMerchantAsync();
         var customer = ShopClient.NewId("cust");
+        await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 5m));
         using var client = system.Customer(customer);
 
         var summary = await SummaryAsync(client, customer);
@@ -71,7 +74,18 @@ public sealed class CustomerSummaryTests(EventShopSystem system)
         Assert.Empty(Missing(summary));
         Assert.Equal(JsonValueKind.Null, summary.GetProperty("account").ValueKind);
         Assert.Equal(0, summary.GetProperty("points").GetProperty("balance").GetInt64());
-        Assert.Empty(summary.GetProperty("recentOrders").EnumerateArray());
+        Assert.Single(summary.GetProperty("recentOrders").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task When_the_customer_is_unknown_everywhere_Should_answer_404_problem()
+    {
+        using var client = system.Operator();
+
+        var response = await client.GetAsync($"/api/customers/{ShopClient.NewId("nobody")}/summary");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

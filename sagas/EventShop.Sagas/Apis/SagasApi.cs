@@ -1,5 +1,7 @@
 using EventShop.Sagas.Infrastructure;
+using EventShop.Sagas.OrderPlacement;
 using EventShop.ServiceDefaults;
+using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,6 +18,7 @@ public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, i
 public static class SagasApi
 {
     static readonly string[] TerminalStates = ["Completed", "Cancelled"];
+    const int MaxStuckAfterSeconds = 7 * 24 * 3600;
 
     public static IEndpointRouteBuilder MapSagasApi(this IEndpointRouteBuilder app)
     {
@@ -41,21 +44,25 @@ public static class SagasApi
 
     /// <summary>
     /// What operators ask: how many sagas per state, which ones, and which are stuck (not ended and unchanged for
-    /// <c>stuckAfterSeconds</c>, default 60).
+    /// <c>stuckAfterSeconds</c>, default 60). A state is named as the state machine names it, in any letter case.
     /// </summary>
     static async Task<Results<Ok<SagaListResponse>, ValidationProblem>> ListSagas(
-        string? state, int? limit, bool? stuck, int? stuckAfterSeconds, SagasDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string? state, int? limit, bool? stuck, int? stuckAfterSeconds, SagaStateMachine<OrderState> machine, SagasDbContext db,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
+        var stateNames = machine.States.Select(x => x.Name).ToArray();
+        var knownState = state is null ? null : stateNames.FirstOrDefault(name => string.Equals(name, state, StringComparison.OrdinalIgnoreCase));
         var validation = new Validation()
+            .Require(state is null || knownState is not null, "state", $"must be one of {string.Join(", ", stateNames)}")
             .Require(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000")
-            .Require(stuckAfterSeconds is null or >= 1, "stuckAfterSeconds", "must be at least 1");
+            .Require(stuckAfterSeconds is null or (>= 1 and <= MaxStuckAfterSeconds), "stuckAfterSeconds", $"must be between 1 and {MaxStuckAfterSeconds}");
         if (!validation.IsValid)
             return validation.ToProblem();
 
         var stuckBefore = clock.GetUtcNow() - TimeSpan.FromSeconds(stuckAfterSeconds ?? 60);
         var query = db.OrderStates.AsNoTracking();
-        if (!string.IsNullOrEmpty(state))
-            query = query.Where(x => x.CurrentState == state);
+        if (knownState is not null)
+            query = query.Where(x => x.CurrentState == knownState);
         if (stuck == true)
             query = query.Where(x => !TerminalStates.Contains(x.CurrentState) && x.UpdatedAt < stuckBefore);
 

@@ -12,6 +12,7 @@ builder.AddAccountsServices();
 
 var app = builder.Build();
 
+app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapAccountsApi();

@@ -8,6 +8,7 @@ builder.AddServiceDefaults();
 
 var app = builder.Build();
 
+app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapDashboardPage();
 

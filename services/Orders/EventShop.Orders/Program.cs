@@ -12,6 +12,7 @@ builder.AddOrdersServices();
 
 var app = builder.Build();
 
+app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapOrdersApi();

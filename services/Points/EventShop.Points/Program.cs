@@ -12,6 +12,7 @@ builder.AddPointsServices();
 
 var app = builder.Build();
 
+app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapPointsApi();

@@ -42,12 +42,18 @@ public static class JsonBody
         }
         catch (JsonException exception)
         {
-            var field = string.IsNullOrEmpty(exception.Path) || exception.Path == "$" ? "body" : exception.Path.TrimStart('$', '.');
-            var message = exception.Message.Contains("could not be mapped", StringComparison.Ordinal)
-                ? "is not a known field"
-                : "has an invalid value or the JSON is malformed";
-            return (null, Problem(UnknownMemberName(exception.Message) ?? field, message));
+            var (field, message) = FieldError(exception);
+            return (null, Problem(field, message));
         }
+    }
+
+    /// <summary>The field a deserialization error is about (or <c>body</c>), and what is wrong with it, in the client's words.</summary>
+    internal static (string Field, string Message) FieldError(JsonException exception)
+    {
+        if (UnknownMemberName(exception.Message) is { } unknown)
+            return (unknown, "is not a known field");
+        var field = string.IsNullOrEmpty(exception.Path) || exception.Path == "$" ? "body" : exception.Path.TrimStart('$', '.');
+        return (field, "has an invalid value or the JSON is malformed");
     }
 
     static string? UnknownMemberName(string message)
@@ -55,7 +61,7 @@ public static class JsonBody
         // System.Text.Json: "The JSON property 'colour' could not be mapped to any .NET member contained in type ..."
         const string marker = "The JSON property '";
         var start = message.IndexOf(marker, StringComparison.Ordinal);
-        if (start < 0)
+        if (start < 0 || !message.Contains("could not be mapped", StringComparison.Ordinal))
             return null;
         start += marker.Length;
         var end = message.IndexOf('\'', start);

@@ -1,5 +1,12 @@
+using System.Text.Json.Serialization;
+using EventShop.ServiceDefaults.Errors;
+using EventShop.ServiceDefaults.Health;
+using EventShop.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -17,14 +24,14 @@ public static class ServiceDefaultsExtensions
 {
     public const string LiveTag = "live";
 
-    /// <summary>Telemetry, health checks and resilient HTTP clients, the same in every service.</summary>
+    /// <summary>Telemetry, health checks, problem-details errors and resilient HTTP clients, the same in every service.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.ConfigureLogging();
         builder.ConfigureOpenTelemetry();
 
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
-        builder.Services.AddProblemDetails();
+        builder.AddProblemResponses();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
         return builder;
     }
@@ -34,6 +41,7 @@ public static class ServiceDefaultsExtensions
         // Every log line carries the trace and span ids, so one order's logs can be found across all services.
         builder.Logging.Configure(options =>
             options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        builder.Logging.AddStartupHealthLogFilter();
         if (builder.Configuration.GetValue("Logging:Json", true))
         {
             builder.Logging.AddJsonConsole(options =>
@@ -62,31 +70,63 @@ public static class ServiceDefaultsExtensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(options =>
-                    options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/alive"))
-                .AddHttpClientInstrumentation());
+                    options.Filter = context => !IsHealthProbe(context.Request.Path.Value))
+                // Health probes (YARP's every 10 s, the launchers' while waiting) are polling, not traffic.
+                .AddHttpClientInstrumentation(options => options.FilterHttpRequestMessage = request => !IsHealthProbe(request.RequestUri?.AbsolutePath))
+                .AddProcessor(new UnparentedDatabaseCallFilter()));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
     }
 
+    static bool IsHealthProbe(string? path) => path is "/health" or "/alive";
+
+    /// <summary>
+    /// A service's middleware, first thing after <c>Build()</c>: problem-details errors around everything, then identity and
+    /// authorization (called here so they run inside the error pipeline, whose status-code pages give their 401/403 a body),
+    /// then the JSON-only rule for request bodies.
+    /// </summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseProblemResponses();
+        var services = app.Services.GetRequiredService<IServiceProviderIsService>();
+        if (services.IsService(typeof(IAuthenticationSchemeProvider)))
+            app.UseAuthentication();
+        if (services.IsService(typeof(IAuthorizationHandlerProvider)))
+            app.UseAuthorization();
+        app.UseJsonRequestBodies();
+        return app;
+    }
+
     /// <summary><c>/health</c>: ready to serve (database and broker reachable). <c>/alive</c>: the process is running.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthStatus }).AllowAnonymous();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).AllowAnonymous();
         return app;
+    }
+
+    static Task WriteHealthStatus(HttpContext context, HealthReport report)
+    {
+        StartupHealthLogFilter.Observe(report.Status);
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(report.Status.ToString());
     }
 }
 
 public static class JsonDefaults
 {
-    /// <summary>Unknown JSON fields are an error, not silently dropped: a client that misspells a field learns it at once.</summary>
+    /// <summary>
+    /// Unknown JSON fields are an error, not silently dropped: a client that misspells a field learns it at once. Numbers are
+    /// numbers: the web defaults would also read <c>"quantity":"1"</c>, and a client that sends strings learns it at once too.
+    /// </summary>
     public static IHostApplicationBuilder UseStrictJson(this IHostApplicationBuilder builder)
     {
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
-            options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
-            options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
         });
         return builder;
     }

@@ -38,7 +38,7 @@ public static class AccountsApi
     static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> OpenAccount(
         OpenAccountRequest request, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var kind = request.Kind switch { "customer" => AccountKind.Customer, "merchant" => AccountKind.Merchant, _ => (AccountKind?)null };
+        var kind = request.Kind?.ToLowerInvariant() switch { "customer" => AccountKind.Customer, "merchant" => AccountKind.Merchant, _ => (AccountKind?)null };
         var validation = new Validation()
             .Identifier(request.AccountId, "accountId")
             .Require(kind is not null, "kind", "must be 'customer' or 'merchant'")
@@ -72,7 +72,7 @@ public static class AccountsApi
         return account is null ? TypedResults.NotFound() : TypedResults.Ok(AccountResponse.From(account));
     }
 
-    static async Task<Results<Ok<LedgerEntryResponse[]>, ForbidHttpResult>> GetLedger(
+    static async Task<Results<Ok<LedgerEntryResponse[]>, NotFound, ForbidHttpResult>> GetLedger(
         string accountId, ClaimsPrincipal user, AccountsDbContext db, CancellationToken cancellationToken)
     {
         if (!user.MayAccess(accountId))
@@ -80,6 +80,9 @@ public static class AccountsApi
         var entries = await db.Ledger.AsNoTracking().Where(x => x.AccountId == accountId).OrderBy(x => x.Id)
             .Select(x => new LedgerEntryResponse(x.OrderId, x.Type.ToString(), x.Amount, x.CreatedAt))
             .ToArrayAsync(cancellationToken);
+        // An empty ledger of an account that does not exist is an unknown resource, not an empty list.
+        if (entries.Length == 0 && !await db.Accounts.AsNoTracking().AnyAsync(x => x.AccountId == accountId, cancellationToken))
+            return TypedResults.NotFound();
         return TypedResults.Ok(entries);
     }
 

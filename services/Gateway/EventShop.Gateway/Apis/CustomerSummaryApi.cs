@@ -40,7 +40,7 @@ public static partial class CustomerSummaryApi
         return app;
     }
 
-    static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ForbidHttpResult, ProblemHttpResult>> GetSummary(
+    static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ForbidHttpResult, NotFound, ProblemHttpResult>> GetSummary(
         string customerId, HttpContext context, SummarySources sources, IOptions<CompositeReadSettings> settings, ILoggerFactory loggers)
     {
         var validation = new Validation().Identifier(customerId, "customerId");
@@ -71,8 +71,22 @@ public static partial class CustomerSummaryApi
                 extensions: new Dictionary<string, object?> { ["missing"] = missing });
         }
 
+        if (missing.Length == 0 && IsUnknownCustomer(account.Result, points.Result, orders.Result))
+            return TypedResults.NotFound();
+
         return TypedResults.Ok(new CustomerSummary(customerId, account.Result.Value, points.Result.Value, orders.Result.Value, missing));
     }
+
+    /// <summary>
+    /// No account, no order and the points service's default answer for someone it never heard of (balance 0, active): a
+    /// customer unknown everywhere. With a part missing we cannot tell, and the summary says what is missing instead.
+    /// </summary>
+    static bool IsUnknownCustomer(Part account, Part points, Part orders) =>
+        account.Value is null
+        && orders.Value is { ValueKind: JsonValueKind.Array } list && list.GetArrayLength() == 0
+        && points.Value is { } member
+        && member.TryGetProperty("balance", out var balance) && balance.ValueKind == JsonValueKind.Number && balance.GetDecimal() == 0
+        && member.TryGetProperty("status", out var status) && status.ValueEquals("active");
 
     readonly record struct Part(JsonElement? Value, bool IsMissing)
     {

@@ -1,8 +1,10 @@
 using EventShop.Gateway.Apis;
+using EventShop.Gateway.Health;
 using EventShop.Gateway.Logging;
 using EventShop.Gateway.Proxy;
 using EventShop.Gateway.RateLimiting;
 using EventShop.ServiceDefaults;
+using EventShop.ServiceDefaults.Errors;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace EventShop.Gateway.Extensions;
@@ -16,20 +18,26 @@ public static class GatewayServiceExtensions
         builder.AddCustomerSummary();
         builder.AddApiReference();
 
-        // Routes, per-cluster timeouts and health checks live in the ReverseProxy configuration section.
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        // Routes and per-cluster timeouts live in the ReverseProxy configuration section, what every cluster shares in ReverseProxyClusterDefaults.
+        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddConfigFilter<ClusterDefaults>();
+        builder.Services.AddHealthChecks().AddCheck<DestinationsHealthCheck>("destinations");
         builder.Services.AddSingleton<IForwarderHttpClientFactory, RetryingForwarderHttpClientFactory>();
         UnretriedProbingRequestFactory.Decorate(builder.Services);
         return builder;
     }
 
-    /// <summary>Logging first (so rejections are logged), then identity, then the rate limit per subject, then authorization.</summary>
+    /// <summary>
+    /// Logging first (so rejections are logged), then the error pipeline (so every answer below it, proxied or the gateway's own,
+    /// is a problem document), then identity, the rate limit per subject, authorization, and the JSON-only rule for bodies.
+    /// </summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestLoggingMiddleware>();
+        app.UseProblemResponses();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseJsonRequestBodies();
         return app;
     }
 }

@@ -131,11 +131,16 @@ public static class OrdersApi
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(body))));
 
     /// <summary>With <c>waitForCompletion=N</c> the request is held (up to N seconds) until the order ends: no client polling.</summary>
-    static async Task<Results<Ok<OrderResponse>, NotFound>> GetOrder(
+    static async Task<Results<Ok<OrderResponse>, NotFound, ValidationProblem>> GetOrder(
         Guid orderId, int? waitForCompletion, ClaimsPrincipal user, OrderBook orders, OrderStatusNotifier notifier,
         TimeProvider clock, CancellationToken cancellationToken)
     {
-        var wait = TimeSpan.FromSeconds(Math.Clamp(waitForCompletion ?? 0, 0, MaxWaitSeconds));
+        var validation = new Validation()
+            .Require(waitForCompletion is null or (>= 0 and <= MaxWaitSeconds), "waitForCompletion", $"must be between 0 and {MaxWaitSeconds} seconds");
+        if (!validation.IsValid)
+            return validation.ToProblem();
+
+        var wait = TimeSpan.FromSeconds(waitForCompletion ?? 0);
         var deadline = clock.GetUtcNow() + wait;
         for (var firstRead = true; ; firstRead = false)
         {
@@ -206,6 +211,8 @@ public static class OrdersApi
         string? customerId, int? limit, ClaimsPrincipal user, OrdersDbContext db, CancellationToken cancellationToken)
     {
         var validation = new Validation().Require(limit is null or (>= 1 and <= 500), "limit", "must be between 1 and 500");
+        if (customerId is not null)
+            validation.Identifier(customerId, "customerId");
         if (!validation.IsValid)
             return validation.ToProblem();
         if (customerId is null ? !user.IsInRole(Roles.Operator) : !user.MayAccess(customerId))
