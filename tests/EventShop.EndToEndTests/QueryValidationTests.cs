@@ -46,7 +46,7 @@ public sealed class QueryValidationTests(EventShopSystem system)
         var customer = ShopClient.NewId("cust");
         using var client = system.Customer(customer);
 
-        var response = await _shop.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(),
+        var response = await ShopClient.SubmitOrderRawAsync(client, Guid.NewGuid().ToString(),
             new { customerId = customer, merchantId = "shop", items = new[] { new { sku = "A-1", quantity = "1", unitPrice = 1.00m } } });
 
         await ProblemAssert.IsProblemAsync(response, 400, "items[0].quantity");

@@ -9,16 +9,6 @@ using System.Security.Claims;
 
 namespace EventShop.Accounts.Apis;
 
-public sealed record OpenAccountRequest(string? AccountId, string? Kind, decimal? Balance);
-
-public sealed record AccountResponse(string AccountId, string Kind, decimal Balance, string Status)
-{
-    public static AccountResponse From(Account account) =>
-        new(account.AccountId, account.Kind.ToString().ToLowerInvariant(), account.Balance, account.Status.ToString().ToLowerInvariant());
-}
-
-public sealed record LedgerEntryResponse(Guid OrderId, string Type, decimal Amount, DateTimeOffset CreatedAt);
-
 public static class AccountsApi
 {
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)

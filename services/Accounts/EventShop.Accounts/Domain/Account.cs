@@ -2,10 +2,6 @@ using EventShop.Contracts;
 
 namespace EventShop.Accounts.Domain;
 
-public enum AccountKind { Customer, Merchant }
-
-public enum AccountStatus { Active, Frozen }
-
 public sealed class Account
 {
     public required string AccountId { get; init; }

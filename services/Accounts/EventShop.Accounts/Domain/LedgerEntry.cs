@@ -1,19 +1,5 @@
 namespace EventShop.Accounts.Domain;
 
-public enum LedgerEntryType
-{
-    Debit,
-    Refund,
-    Credit,
-    CreditReversal,
-
-    /// <summary>A refund arrived before its debit (the saga timed out first): the debit, if it ever arrives, is rejected.</summary>
-    DebitVoided,
-
-    /// <summary>A reversal arrived before its credit: the credit, if it ever arrives, is rejected.</summary>
-    CreditVoided,
-}
-
 /// <summary>Append-only. At most one entry per (order, type): a redelivered or duplicated command cannot move money twice.</summary>
 public sealed class LedgerEntry
 {

@@ -7,20 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace EventShop.Gateway.Apis;
 
-/// <summary>
-/// What a client app shows on a customer's home screen, in one call. A part whose service is down or slow is left out and named
-/// in <see cref="Missing"/>; an account that does not exist is <c>null</c> but not missing.
-/// </summary>
-public sealed record CustomerSummary(string CustomerId, JsonElement? Account, JsonElement? Points, JsonElement? RecentOrders, string[] Missing);
-
-public sealed class CompositeReadSettings
-{
-    public const string Section = "CompositeRead";
-
-    /// <summary>How long each part may take: a summary that waits for a sick service is worse than one with a part missing.</summary>
-    public TimeSpan PartTimeout { get; set; } = TimeSpan.FromSeconds(2);
-}
-
 public static partial class CustomerSummaryApi
 {
     const int RecentOrderCount = 5;
@@ -124,22 +110,4 @@ public static partial class CustomerSummaryApi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Customer summary part {Uri} is missing: {Reason}")]
     static partial void LogPartFailed(ILogger logger, Uri uri, string reason);
-}
-
-/// <summary>The services the summary reads: the same ones the reverse proxy routes to (the first destination of each cluster).</summary>
-public sealed class SummarySources(IConfiguration configuration) : IDisposable
-{
-    /// <summary>
-    /// Not from IHttpClientFactory, whose defaults add the standard retry pipeline: a summary part should fail fast and be reported
-    /// missing, not be retried past its short timeout. Trace context still flows (HttpClient instrumentation).
-    /// </summary>
-    public HttpClient Http { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
-
-    public Uri AddressOf(string cluster) =>
-        configuration.GetSection($"ReverseProxy:Clusters:{cluster}:Destinations").GetChildren()
-            .Select(destination => destination["Address"]).FirstOrDefault(address => !string.IsNullOrEmpty(address)) is { } address
-            ? new Uri(address)
-            : throw new InvalidOperationException($"ReverseProxy:Clusters:{cluster} has no destination address");
-
-    public void Dispose() => Http.Dispose();
 }

@@ -7,10 +7,6 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace EventShop.Gateway.Apis;
 
-public sealed record DevTokenRequest(string? Subject, string[]? Roles);
-
-public sealed record DevTokenResponse(string AccessToken, int ExpiresIn);
-
 /// <summary>Issues tokens for local development and tests. The route is not mapped outside the Development environment.</summary>
 public static class DevTokenApi
 {

@@ -15,14 +15,3 @@ public sealed class RateLimitingSettings
     /// <summary><c>POST /api/orders</c>, on top of <see cref="General"/>: each order starts a saga, a database write in four services.</summary>
     public TokenBucketSettings OrderSubmission { get; set; } = new() { TokenLimit = 500, TokensPerPeriod = 300, ReplenishmentPeriod = TimeSpan.FromSeconds(1) };
 }
-
-public sealed class TokenBucketSettings
-{
-    /// <summary>The largest burst a caller may send.</summary>
-    public int TokenLimit { get; set; }
-
-    /// <summary>The sustained rate, together with <see cref="ReplenishmentPeriod"/>.</summary>
-    public int TokensPerPeriod { get; set; }
-
-    public TimeSpan ReplenishmentPeriod { get; set; }
-}

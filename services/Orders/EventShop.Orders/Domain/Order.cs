@@ -1,7 +1,5 @@
 namespace EventShop.Orders.Domain;
 
-public enum OrderStatus { Pending, Completed, Cancelled }
-
 public sealed class Order
 {
     public Guid OrderId { get; init; }
@@ -63,12 +61,4 @@ public sealed class Order
     /// committed (<see cref="StatusNotifications.OrderStatusNotifier"/>), so it must say exactly what a read of the row would return.
     /// </summary>
     static DateTimeOffset AsStored(DateTimeOffset time) => new(time.Ticks - time.Ticks % 10, time.Offset);
-}
-
-public sealed class OrderItem
-{
-    public long Id { get; init; }
-    public required string Sku { get; init; }
-    public int Quantity { get; init; }
-    public decimal UnitPrice { get; init; }
 }

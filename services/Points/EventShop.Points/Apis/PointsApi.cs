@@ -8,8 +8,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace EventShop.Points.Apis;
 
-public sealed record MemberResponse(string CustomerId, long Balance, string Status);
-
 public static class PointsApi
 {
     public static IEndpointRouteBuilder MapPointsApi(this IEndpointRouteBuilder app)

@@ -2,8 +2,6 @@ using EventShop.Contracts;
 
 namespace EventShop.Points.Domain;
 
-public enum MemberStatus { Active, Suspended }
-
 /// <summary>A loyalty member. Created on first accrual or suspension: a customer who never earned points has none.</summary>
 public sealed class Member
 {

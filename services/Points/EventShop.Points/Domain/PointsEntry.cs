@@ -1,14 +1,5 @@
 namespace EventShop.Points.Domain;
 
-public enum PointsEntryType
-{
-    Accrual,
-    Reversal,
-
-    /// <summary>The reversal arrived before the accrual: a late accrual is rejected.</summary>
-    AccrualVoided,
-}
-
 /// <summary>Append-only loyalty ledger; at most one entry per (order, type).</summary>
 public sealed class PointsEntry
 {

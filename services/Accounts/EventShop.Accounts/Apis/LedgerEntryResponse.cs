@@ -1,0 +1,3 @@
+namespace EventShop.Accounts.Apis;
+
+public sealed record LedgerEntryResponse(Guid OrderId, string Type, decimal Amount, DateTimeOffset CreatedAt);

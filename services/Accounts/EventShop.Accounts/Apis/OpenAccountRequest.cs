@@ -1,0 +1,3 @@
+namespace EventShop.Accounts.Apis;
+
+public sealed record OpenAccountRequest(string? AccountId, string? Kind, decimal? Balance);

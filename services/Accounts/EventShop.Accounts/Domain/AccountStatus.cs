@@ -1,0 +1,3 @@
+namespace EventShop.Accounts.Domain;
+
+public enum AccountStatus { Active, Frozen }

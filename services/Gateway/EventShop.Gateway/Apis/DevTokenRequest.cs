@@ -1,0 +1,3 @@
+namespace EventShop.Gateway.Apis;
+
+public sealed record DevTokenRequest(string? Subject, string[]? Roles);

@@ -1,0 +1,3 @@
+namespace EventShop.Orders.Domain;
+
+public enum OrderStatus { Pending, Completed, Cancelled }

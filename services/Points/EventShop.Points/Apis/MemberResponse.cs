@@ -1,0 +1,3 @@
+namespace EventShop.Points.Apis;
+
+public sealed record MemberResponse(string CustomerId, long Balance, string Status);

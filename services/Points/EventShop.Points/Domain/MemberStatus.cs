@@ -1,0 +1,3 @@
+namespace EventShop.Points.Domain;
+
+public enum MemberStatus { Active, Suspended }
