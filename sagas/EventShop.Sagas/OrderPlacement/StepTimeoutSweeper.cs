@@ -1,18 +1,23 @@
 using EventShop.Messaging.Outbox;
 using EventShop.Sagas.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace EventShop.Sagas.OrderPlacement;
 
 /// <summary>
 /// Durable step timeouts without a broker scheduler: deadlines live on the saga row, so they survive restarts. Due sagas are
 /// claimed with SKIP LOCKED (several hosts can sweep), and the timeout event goes out through the outbox in the same
-/// transaction that clears the deadline, so it is raised exactly once per step.
+/// transaction that moves the deadline on by <see cref="OrderPlacementOptions.TimeoutRepeat"/>. The deadline is not cleared:
+/// only the saga consuming the timeout ends it (a new step token, a new deadline, or none once ended), so a timeout that
+/// ended in an error queue is simply raised again. Every time here is the database's (ADR 0008): a saga host's clock that
+/// runs ahead or behind cannot time out a healthy step.
 /// </summary>
-public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, OutboxSignal outboxSignal, TimeProvider clock,
-    ILogger<StepTimeoutSweeper> logger) : BackgroundService
+public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, OutboxSignal outboxSignal, IOptions<OrderPlacementOptions> options,
+    TimeProvider clock, ILogger<StepTimeoutSweeper> logger) : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+    const int BatchSize = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,7 +26,7 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, Outbox
         {
             try
             {
-                while (await SweepAsync(stoppingToken) > 0)
+                while (await SweepAsync(stoppingToken) == BatchSize)
                 {
                     // keep going while there is a backlog
                 }
@@ -33,28 +38,30 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, Outbox
         }
     }
 
+    /// <summary>Raises the timeout of every saga whose deadline has passed on the database's clock; returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SagasDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
-        var now = clock.GetUtcNow();
-        var due = await db.OrderStates
-            .FromSql($"""
-                SELECT * FROM sagas.order_states
-                WHERE "StepDeadline" <= {now}
-                ORDER BY "StepDeadline"
-                LIMIT 100
-                FOR UPDATE SKIP LOCKED
+        var repeat = options.Value.TimeoutRepeat;
+        var due = await db.Database.SqlQuery<DueStep>($"""
+                UPDATE sagas.order_states AS saga SET "StepDeadline" = now() + {repeat}
+                FROM (SELECT "CorrelationId" FROM sagas.order_states
+                      WHERE "StepDeadline" <= now()
+                      ORDER BY "StepDeadline"
+                      LIMIT {BatchSize}
+                      FOR UPDATE SKIP LOCKED) AS claimed
+                WHERE saga."CorrelationId" = claimed."CorrelationId"
+                RETURNING saga."CorrelationId" AS "OrderId", saga."StepToken", saga."CurrentState", saga."StepAttempts"
                 """)
             .ToListAsync(cancellationToken);
 
-        foreach (var saga in due)
+        foreach (var step in due)
         {
-            logger.LogWarning("Order {OrderId} timed out in {State}", saga.CorrelationId, saga.CurrentState);
-            db.PublishThroughOutbox(new OrderStepTimedOut(saga.CorrelationId, saga.StepToken, saga.CurrentState), saga.CorrelationId, clock);
-            saga.StepDeadline = null;
+            logger.LogWarning("Order {OrderId} timed out in {State} (attempt {Attempt})", step.OrderId, step.CurrentState, step.StepAttempts);
+            db.PublishThroughOutbox(new OrderStepTimedOut(step.OrderId, step.StepToken, step.CurrentState), step.OrderId, clock);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -62,5 +69,13 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, Outbox
         if (due.Count > 0)
             outboxSignal.Committed(db);
         return due.Count;
+    }
+
+    sealed class DueStep
+    {
+        public Guid OrderId { get; init; }
+        public Guid StepToken { get; init; }
+        public string CurrentState { get; init; } = "";
+        public int StepAttempts { get; init; }
     }
 }
