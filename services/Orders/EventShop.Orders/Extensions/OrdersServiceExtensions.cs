@@ -2,6 +2,7 @@ using EventShop.Messaging;
 using EventShop.Orders.Consumers;
 using EventShop.Orders.Domain;
 using EventShop.Orders.Infrastructure;
+using EventShop.Orders.Reconciliation;
 using EventShop.ServiceDefaults;
 
 namespace EventShop.Orders.Extensions;
@@ -17,6 +18,8 @@ public static class OrdersServiceExtensions
         builder.AddServiceDatabase<OrdersDbContext>("Orders");
         builder.Services.AddHostedService<OrderStatusListener>();
         builder.Services.AddTransactionalMessaging<OrdersDbContext>(builder.Configuration);
+        builder.Services.Configure<PendingOrderReconcilerOptions>(builder.Configuration.GetSection(PendingOrderReconcilerOptions.Section));
+        builder.Services.AddHostedService<PendingOrderReconciler>();
         builder.AddEventShopBus(bus =>
         {
             bus.AddConsumer<OrderCompletedConsumer>();

@@ -27,6 +27,14 @@ public sealed class OutboxRelayOptions
     /// </summary>
     public TimeSpan DeleteWindow { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A row that failed this many times is left for an operator instead of blocking the relay.</summary>
+    /// <summary>
+    /// A row that failed this many times in a row is parked: the poll leaves it alone so it cannot hold up the others, it is
+    /// counted (<c>eventshop.outbox.parked</c>), listed by <see cref="OutboxRelay{TDbContext}.ParkedAsync"/>, and retried once
+    /// every <see cref="ParkedRetryInterval"/>, so a transient cause (a queue deleted and declared again) never parks a row
+    /// for good. Attempts are counted only while the broker is reachable: an outage parks nothing.
+    /// </summary>
     public int MaxAttempts { get; set; } = 25;
+
+    /// <summary>How often parked rows are tried again (and counted): the long backoff of a row that keeps failing.</summary>
+    public TimeSpan ParkedRetryInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
