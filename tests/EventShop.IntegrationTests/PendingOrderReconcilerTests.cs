@@ -95,9 +95,4 @@ public sealed class PendingOrderReconcilerTests : IClassFixture<IsolatedInfrastr
         Assert.Equal(0, await reconciler.ReconcileAsync(CancellationToken.None));
         Assert.Single(await AskedAsync());
     }
-
-    sealed class SkewedClock(TimeSpan skew) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + skew;
-    }
 }

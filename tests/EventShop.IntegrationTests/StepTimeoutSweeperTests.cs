@@ -131,9 +131,4 @@ public sealed class StepTimeoutSweeperTests : IClassFixture<IsolatedInfrastructu
 
         Assert.Equal(count, (await TimeoutsRaisedAsync(orderId)).Count);
     }
-
-    sealed class SkewedClock(TimeSpan skew) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + skew;
-    }
 }

@@ -15,6 +15,13 @@ public sealed class RabbitMqSettings
     public string VirtualHost { get; set; } = "eventshop";
     public string Username { get; set; } = "eventshop";
     public string Password { get; set; } = "eventshop";
+
+    /// <summary>
+    /// Deliveries of one message to a queue's consumers (x-delivery-limit) before the broker dead-letters it to the queue's
+    /// _error queue. Only returns count (a consumer process that dies, or a nack): in-process retries do not. Without it a
+    /// message that kills its consumer crash-loops the service on RabbitMQ 3.x, and RabbitMQ 4.x drops it at its default (ADR 0008).
+    /// </summary>
+    public int DeliveryLimit { get; set; } = 10;
 }
 
 public static class BusExtensions
@@ -36,10 +43,24 @@ public static class BusExtensions
             bus.ConfigureUsageTelemetryOptions(options => options.Enabled = false);
             registerConsumers(bus);
 
-            bus.AddConfigureEndpointsCallback((_, endpoint) =>
+            bus.AddConfigureEndpointsCallback((queue, endpoint) =>
             {
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                {
                     rabbit.SetQuorumQueue();
+                    rabbit.SetQueueArgument("x-delivery-limit", settings.DeliveryLimit);
+                    // Declared at start (not at the first fault, as MassTransit's error transport does), so the broker
+                    // always has somewhere to put a message past its delivery limit: the same _error queue as a fault.
+                    // With the arguments MassTransit's error transport copies from the endpoint's queue when it declares the
+                    // _error queue at the first fault: the two declarations must agree, or that move fails (PRECONDITION_FAILED).
+                    var deadLetters = $"{queue}_error";
+                    rabbit.BindDeadLetterQueue(deadLetters, deadLetters, error =>
+                    {
+                        error.SetQueueArgument("x-queue-type", "quorum");
+                        error.SetQueueArgument("x-delivery-limit", settings.DeliveryLimit);
+                        error.SetQueueArgument("x-dead-letter-exchange", deadLetters);
+                    });
+                }
             });
 
             bus.UsingRabbitMq((context, rabbit) =>
