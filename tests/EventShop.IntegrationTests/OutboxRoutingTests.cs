@@ -2,11 +2,15 @@ using System.Net.Http.Json;
 using EventShop.Messaging.Outbox;
 using EventShop.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace EventShop.IntegrationTests;
 
 /// <summary>Nobody consumes it: the exchange MassTransit declares for it has no queue bound until a test binds one.</summary>
 public sealed record Unrouted(int Value);
+
+/// <summary>Like <see cref="Unrouted"/>, with an exchange of its own, so one test's binding does not route another's.</summary>
+public sealed record ParkedProbe(int Value);
 
 /// <summary>
 /// A confirm is not a delivery (ADR 0008): the relay deletes a row only when the broker routed the message to a queue and
@@ -37,6 +41,7 @@ public sealed class OutboxRoutingTests : IClassFixture<IsolatedInfrastructure>
         var messageId = message switch
         {
             Unrouted unrouted => db.PublishThroughOutbox(unrouted),
+            ParkedProbe parked => db.PublishThroughOutbox(parked),
             Probe probe => db.PublishThroughOutbox(probe),
             _ => throw new ArgumentException(message.GetType().Name),
         };
@@ -48,12 +53,12 @@ public sealed class OutboxRoutingTests : IClassFixture<IsolatedInfrastructure>
     Task<int> AttemptsAsync(MessagingTestHost host, Guid messageId) =>
         host.ScalarAsync<int>($"SELECT coalesce(max(\"Attempts\"), -1) AS \"Value\" FROM messaging.outbox_messages WHERE \"MessageId\" = '{messageId}'");
 
-    async Task DeclareQueueAsync(string queue, object arguments)
+    async Task DeclareQueueAsync(string queue, object arguments, string exchange = UnroutedExchange)
     {
         using var http = TestInfrastructure.ManagementClient(_infrastructure.Broker);
         var vhost = Uri.EscapeDataString(_infrastructure.Name);
         (await http.PutAsJsonAsync($"api/queues/{vhost}/{queue}", new { durable = true, arguments })).EnsureSuccessStatusCode();
-        (await http.PostAsJsonAsync($"api/bindings/{vhost}/e/{Uri.EscapeDataString(UnroutedExchange)}/q/{queue}", new { routing_key = "" }))
+        (await http.PostAsJsonAsync($"api/bindings/{vhost}/e/{Uri.EscapeDataString(exchange)}/q/{queue}", new { routing_key = "" }))
             .EnsureSuccessStatusCode();
     }
 
@@ -71,6 +76,30 @@ public sealed class OutboxRoutingTests : IClassFixture<IsolatedInfrastructure>
         await DeclareQueueAsync("unrouted-taken", new Dictionary<string, object>());
         await Eventually.TrueAsync(async () => await AttemptsAsync(host, messageId) == -1, "the row must be deleted once the broker took the message");
         Assert.Equal(1, await _infrastructure.QueueDepthAsync("unrouted-taken"));
+    }
+
+    [Fact]
+    public async Task When_a_row_keeps_failing_Should_park_it_count_it_list_it_and_deliver_it_once_the_cause_is_gone()
+    {
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<ProbeConsumer>(),
+            new Dictionary<string, string?>
+            {
+                ["Messaging:Outbox:PollInterval"] = "00:00:00.100",
+                ["Messaging:Outbox:PollGrace"] = "00:00:00",
+                ["Messaging:Outbox:MaxAttempts"] = "2",
+                ["Messaging:Outbox:ParkedRetryInterval"] = "00:00:03",
+            });
+        var relay = host.Services.GetServices<IHostedService>().OfType<OutboxRelay<ProbeDbContext>>().Single();
+
+        var messageId = await CommitAsync(host, new ParkedProbe(2));
+        await Eventually.TrueAsync(() => relay.Parked == 1, "the row that kept failing was not counted as parked", seconds: 15);
+        Assert.Equal(messageId, Assert.Single(await relay.ParkedAsync(10, CancellationToken.None)).MessageId);
+
+        // The cause goes away (a queue is bound): the parked row is tried again on its long back-off and delivered.
+        await DeclareQueueAsync("parked-late", new Dictionary<string, object>(), "EventShop.IntegrationTests:ParkedProbe");
+        await Eventually.TrueAsync(async () => await AttemptsAsync(host, messageId) == -1, "the parked row was never tried again", seconds: 15);
+        Assert.Equal(1, await _infrastructure.QueueDepthAsync("parked-late"));
     }
 
     [Fact]
