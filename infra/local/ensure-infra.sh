@@ -56,6 +56,21 @@ start_postgres() {
   fi
 }
 
+# Receive queues declared before every queue got its delivery limit and dead-letter target (ADR 0008) cannot be declared
+# again with them: the broker refuses different arguments (PRECONDITION_FAILED) and that endpoint never starts. Empty ones
+# are dropped so the services declare them anew; one still holding messages is only reported (move or purge it by hand).
+drop_queues_without_delivery_limit() {
+  as_root rabbitmqctl -q list_queues -p "$RABBIT_VHOST" name type messages arguments 2>/dev/null \
+    | awk -F'\t' '$2 == "quorum" && $4 !~ /x-delivery-limit/ {print $1 "\t" $3}' \
+    | while IFS=$'\t' read -r queue messages; do
+        if [ "$messages" = "0" ]; then
+          as_root rabbitmqctl -q delete_queue -p "$RABBIT_VHOST" "$queue" >/dev/null && log "dropped queue $queue (declared again with its delivery limit)"
+        else
+          log "queue $queue has no delivery limit and holds $messages messages: its consumers cannot start until it is moved or purged"
+        fi
+      done
+}
+
 start_rabbitmq() {
   if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
     # Erlang's port mapper (epmd, port 4369) starts with the first node and outlives it: ours to stop too if it was not running.
@@ -71,6 +86,7 @@ start_rabbitmq() {
   as_root rabbitmqctl -q set_user_tags "$RABBIT_USER" administrator >/dev/null
   as_root rabbitmqctl -q list_vhosts | grep -qx "$RABBIT_VHOST" || as_root rabbitmqctl -q add_vhost "$RABBIT_VHOST" >/dev/null
   as_root rabbitmqctl -q set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" ".*" ".*" ".*" >/dev/null
+  drop_queues_without_delivery_limit
   for _ in $(seq 1 30); do
     curl -fsS -u "$RABBIT_USER:$RABBIT_PASS" http://localhost:15672/api/overview >/dev/null 2>&1 && break
     sleep 1

@@ -49,7 +49,7 @@ public sealed class FaultToleranceTests(EventShopSystem system)
             Assert.Equal(completed.Where(o => o.CustomerId == customer).Sum(o => (long)decimal.Floor(o.Total)), (await _shop.PointsAsync(customer)).Balance);
         }
 
-        Assert.Equal(0, await Invariants.DuplicatedLedgerEntriesAsync(system));
+        Assert.Equal(0, await Invariants.ContradictoryLedgerEntriesAsync(system));
         await AssertEventuallyAsync(async () => await Invariants.PendingOutboxMessagesAsync(system) == 0, "outboxes did not drain");
     }
 

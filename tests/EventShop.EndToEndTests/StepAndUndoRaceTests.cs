@@ -82,7 +82,7 @@ public sealed class StepAndUndoRaceTests(EventShopSystem system)
             SELECT count(DISTINCT "OrderId") FROM accounts.ledger_entries
             WHERE "OrderId" IN ({orderList}) AND "Type" IN ('{undo}', '{voided}')
             """));
-        Assert.Equal(0, await Invariants.DuplicatedLedgerEntriesAsync(system));
+        Assert.Equal(0, await Invariants.ContradictoryLedgerEntriesAsync(system));
     }
 
     async Task<IConnection> ConnectAsync()

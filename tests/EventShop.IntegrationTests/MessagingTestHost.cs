@@ -83,7 +83,7 @@ public sealed class MessagingTestHost : IAsyncDisposable
     public IBus Bus => Services.GetRequiredService<IBus>();
 
     public static async Task<MessagingTestHost> StartAsync(BrokerEndpoint broker, string vhost, string connectionString,
-        Action<IBusRegistrationConfigurator> register, Dictionary<string, string?>? settings = null)
+        Action<IBusRegistrationConfigurator> register, Dictionary<string, string?>? settings = null, bool waitUntilHealthy = true)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -108,7 +108,8 @@ public sealed class MessagingTestHost : IAsyncDisposable
         await using (var scope = host.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<ProbeDbContext>().Database.EnsureCreatedAsync();
         await host.StartAsync();
-        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        if (waitUntilHealthy)
+            await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
         return new MessagingTestHost(host, connectionString);
     }
 

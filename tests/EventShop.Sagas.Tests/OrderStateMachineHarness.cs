@@ -16,7 +16,11 @@ public sealed class OrderStateMachineHarness : IAsyncLifetime
     {
         _provider = new ServiceCollection()
             .AddSingleton(TimeProvider.System)
-            .Configure<OrderPlacementOptions>(options => options.StepTimeout = TimeSpan.FromSeconds(30))
+            .Configure<OrderPlacementOptions>(options =>
+            {
+                options.StepTimeout = TimeSpan.FromSeconds(30);
+                options.MaxCompensationAttempts = MaxCompensationAttempts;
+            })
             .AddMassTransitTestHarness(bus =>
             {
                 bus.AddSagaStateMachine<OrderStateMachine, OrderState>().InMemoryRepository();
@@ -25,6 +29,8 @@ public sealed class OrderStateMachineHarness : IAsyncLifetime
             .BuildServiceProvider(true);
         Harness = _provider.GetRequiredService<ITestHarness>();
     }
+
+    public const int MaxCompensationAttempts = 3;
 
     public ITestHarness Harness { get; }
 

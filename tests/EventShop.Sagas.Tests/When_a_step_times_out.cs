@@ -18,13 +18,15 @@ public sealed class When_a_step_times_out : IAsyncLifetime
         _saga.PublishAsync(new OrderStepTimedOut(_saga.OrderId, saga.StepToken, saga.CurrentState));
 
     [Fact]
-    public async Task Should_set_a_deadline_for_every_waiting_step()
+    public async Task Should_give_every_waiting_step_a_timeout_for_the_database_to_turn_into_a_deadline()
     {
         await _saga.SubmitAsync();
         var saga = await _saga.InStateAsync(m => m.Debiting);
 
-        Assert.NotNull(saga.StepDeadline);
-        Assert.InRange(saga.StepDeadline!.Value, DateTimeOffset.UtcNow.AddSeconds(20), DateTimeOffset.UtcNow.AddSeconds(31));
+        // The deadline itself is the database's to compute on its clock (ADR 0008): the saga host's clock never sets it.
+        Assert.Equal(TimeSpan.FromSeconds(30), saga.StepTimeout);
+        Assert.Null(saga.StepDeadline);
+        Assert.Equal(1, saga.StepAttempts);
     }
 
     [Fact]
@@ -94,6 +96,47 @@ public sealed class When_a_step_times_out : IAsyncLifetime
         var saga = await _saga.InStateAsync(m => m.Crediting);
         Assert.Null(saga.FailureReason);
         Assert.Equal(0, _saga.PublishedCount<RefundCustomer>());
+    }
+
+    [Fact]
+    public async Task When_a_compensation_never_gets_a_reply_Should_end_in_CompensationFailed_after_its_attempts()
+    {
+        await _saga.SubmitAsync();
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Debiting));
+        for (var attempt = 1; attempt <= OrderStateMachineHarness.MaxCompensationAttempts; attempt++)
+        {
+            var refunding = await _saga.InStateAsync(m => m.Refunding);
+            await WaitUntilAsync(() => _saga.PublishedCount<RefundCustomer>() == attempt);
+            Assert.Equal(attempt, refunding.StepAttempts);
+            await TimeOutCurrentStepAsync(refunding);
+        }
+
+        var saga = await _saga.InStateAsync(m => m.CompensationFailed);
+        Assert.Equal("Customer debit timed out", saga.FailureReason);
+        Assert.Equal($"Customer refund got no reply after {OrderStateMachineHarness.MaxCompensationAttempts} attempts; Customer debit timed out",
+            saga.CompensationFailure);
+        Assert.Null(saga.StepTimeout);
+        await _saga.SettleAsync();
+        Assert.Equal(OrderStateMachineHarness.MaxCompensationAttempts, _saga.PublishedCount<RefundCustomer>());
+        Assert.Equal(0, _saga.PublishedCount<OrderCancelled>());
+    }
+
+    [Fact]
+    public async Task When_a_compensation_gets_its_reply_on_the_last_attempt_Should_still_cancel()
+    {
+        await _saga.SubmitAsync();
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Debiting));
+        for (var attempt = 1; attempt < OrderStateMachineHarness.MaxCompensationAttempts; attempt++)
+        {
+            var refunding = await _saga.InStateAsync(m => m.Refunding);
+            await WaitUntilAsync(() => _saga.PublishedCount<RefundCustomer>() == attempt);
+            await TimeOutCurrentStepAsync(refunding);
+        }
+
+        await WaitUntilAsync(() => _saga.PublishedCount<RefundCustomer>() == OrderStateMachineHarness.MaxCompensationAttempts);
+        await _saga.PublishAsync(new CustomerRefunded(_saga.OrderId, "alice", 0m));
+        var saga = await _saga.InStateAsync(m => m.Cancelled);
+        Assert.Null(saga.CompensationFailure);
     }
 
     static async Task WaitUntilAsync(Func<bool> condition)

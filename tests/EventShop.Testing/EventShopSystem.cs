@@ -88,6 +88,9 @@ public class EventShopSystem : IAsyncLifetime
             ["RabbitMq__Username"] = Broker.Username,
             ["RabbitMq__Password"] = Broker.Password,
             ["Saga__StepTimeout"] = StepTimeout.ToString("c"),
+            // Orders asks the saga again about an order Pending this long (ADR 0008); a step timeout here, minutes in production.
+            ["Orders__Reconciler__PendingBudget"] = StepTimeout.ToString("c"),
+            ["Orders__Reconciler__Interval"] = "00:00:01",
             ["OTEL_SERVICE_NAME"] = name,
         };
         if (database != "")

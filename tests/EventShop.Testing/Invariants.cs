@@ -22,8 +22,23 @@ public static class Invariants
         return total;
     }
 
-    /// <summary>(order, entry type) pairs that appear more than once in the money ledger: must be 0.</summary>
-    public static Task<long> DuplicatedLedgerEntriesAsync(EventShopSystem system) =>
-        ScalarAsync(system.ConnectionString("Accounts"),
-            "SELECT count(*) FROM (SELECT 1 FROM accounts.ledger_entries GROUP BY \"OrderId\", \"Type\" HAVING count(*) > 1) d");
+    /// <summary>
+    /// Orders whose money ledger contradicts itself: must be 0. A step moved money after its undo's void marker (a Debit
+    /// beside a DebitVoided, a Credit beside a CreditVoided), or an undo that did not return exactly what its step moved
+    /// (ADR 0004). A duplicated (order, type) pair cannot be counted here: the unique index on it refuses the second row.
+    /// </summary>
+    public static Task<long> ContradictoryLedgerEntriesAsync(EventShopSystem system) =>
+        ScalarAsync(system.ConnectionString("Accounts"), ContradictoryLedgerEntriesSql);
+
+    public const string ContradictoryLedgerEntriesSql = """
+        SELECT count(*) FROM (
+            SELECT "OrderId" FROM accounts.ledger_entries GROUP BY "OrderId"
+            HAVING (bool_or("Type" = 'Debit') AND bool_or("Type" = 'DebitVoided'))
+                OR (bool_or("Type" = 'Credit') AND bool_or("Type" = 'CreditVoided'))
+                OR (bool_or("Type" = 'Refund') AND bool_or("Type" = 'Debit')
+                    AND abs(sum("Amount") FILTER (WHERE "Type" = 'Refund')) <> abs(sum("Amount") FILTER (WHERE "Type" = 'Debit')))
+                OR (bool_or("Type" = 'CreditReversal') AND bool_or("Type" = 'Credit')
+                    AND abs(sum("Amount") FILTER (WHERE "Type" = 'CreditReversal')) <> abs(sum("Amount") FILTER (WHERE "Type" = 'Credit')))
+        ) contradictions
+        """;
 }

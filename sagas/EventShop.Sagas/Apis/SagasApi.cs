@@ -9,16 +9,21 @@ namespace EventShop.Sagas.Apis;
 
 public sealed record SagaTransitionResponse(DateTimeOffset At, string Event, string FromState, string ToState, string? Detail);
 
+/// <param name="NeedsOperator">The saga stopped where only an operator can finish it (CompensationFailed): why is in CompensationFailure.</param>
 public sealed record SagaResponse(
     Guid OrderId, string State, string CustomerId, string MerchantId, decimal Total, string? FailureReason,
-    DateTimeOffset? StepDeadline, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, SagaTransitionResponse[]? History);
+    DateTimeOffset? StepDeadline, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, SagaTransitionResponse[]? History,
+    string? CompensationFailure = null, bool NeedsOperator = false);
 
-public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, int> Counts, int Stuck);
+public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, int> Counts, int Stuck, int NeedsOperator = 0);
 
 public static class SagasApi
 {
     static readonly string[] TerminalStates = ["Completed", "Cancelled"];
     const int MaxStuckAfterSeconds = 7 * 24 * 3600;
+
+    /// <summary>Ended, but not by itself: nothing will move these sagas on until an operator acts.</summary>
+    const string NeedsOperatorState = "CompensationFailed";
 
     public static IEndpointRouteBuilder MapSagasApi(this IEndpointRouteBuilder app)
     {
@@ -39,7 +44,8 @@ public static class SagasApi
             .ToArrayAsync(cancellationToken);
 
         return TypedResults.Ok(new SagaResponse(saga.CorrelationId, saga.CurrentState, saga.CustomerId, saga.MerchantId, saga.Total,
-            saga.FailureReason, saga.StepDeadline, saga.CreatedAt, saga.UpdatedAt, history));
+            saga.FailureReason, saga.StepDeadline, saga.CreatedAt, saga.UpdatedAt, history,
+            saga.CompensationFailure, saga.CurrentState == NeedsOperatorState));
     }
 
     /// <summary>
@@ -68,7 +74,7 @@ public static class SagasApi
 
         var items = await query.OrderByDescending(x => x.UpdatedAt).Take(limit ?? 50)
             .Select(x => new SagaResponse(x.CorrelationId, x.CurrentState, x.CustomerId, x.MerchantId, x.Total, x.FailureReason,
-                x.StepDeadline, x.CreatedAt, x.UpdatedAt, null))
+                x.StepDeadline, x.CreatedAt, x.UpdatedAt, null, x.CompensationFailure, x.CurrentState == NeedsOperatorState))
             .ToArrayAsync(cancellationToken);
 
         var counts = await db.OrderStates.AsNoTracking().GroupBy(x => x.CurrentState)
@@ -77,6 +83,6 @@ public static class SagasApi
         var stuckCount = await db.OrderStates.AsNoTracking()
             .CountAsync(x => !TerminalStates.Contains(x.CurrentState) && x.UpdatedAt < stuckBefore, cancellationToken);
 
-        return TypedResults.Ok(new SagaListResponse(items, counts, stuckCount));
+        return TypedResults.Ok(new SagaListResponse(items, counts, stuckCount, counts.GetValueOrDefault(NeedsOperatorState)));
     }
 }

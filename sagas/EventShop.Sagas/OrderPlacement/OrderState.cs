@@ -16,8 +16,24 @@ public sealed class OrderState : SagaStateMachineInstance
     /// <summary>Why the order is being (or was) cancelled: the rejection reason of the failed step, or which step timed out.</summary>
     public string? FailureReason { get; set; }
 
-    /// <summary>When the current step gives up waiting for its reply. Null once the timeout fired or the saga ended.</summary>
+    /// <summary>Why the saga stopped in CompensationFailed: which compensation got no reply, how often it was sent.</summary>
+    public string? CompensationFailure { get; set; }
+
+    /// <summary>
+    /// How long the current step waits for its reply; null once the saga has ended. The saga sets only this: the database
+    /// turns it into <see cref="StepDeadline"/> on its own clock whenever <see cref="StepToken"/> changes (a trigger, ADR 0008),
+    /// so no saga host's clock is ever compared with the sweeper's.
+    /// </summary>
+    public TimeSpan? StepTimeout { get; set; }
+
+    /// <summary>
+    /// When the current step gives up waiting for its reply, on the database's clock, written by the database only: set when
+    /// a step starts, moved on by the sweeper each time it raises the timeout (until the saga consumes one), null once ended.
+    /// </summary>
     public DateTimeOffset? StepDeadline { get; set; }
+
+    /// <summary>How often the current step's command has been sent: a compensation that keeps timing out has a budget.</summary>
+    public int StepAttempts { get; set; }
 
     /// <summary>Changes with every step, so a timeout raised for an earlier step is recognised and ignored.</summary>
     public Guid StepToken { get; set; }

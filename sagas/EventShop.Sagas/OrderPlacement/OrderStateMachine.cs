@@ -9,16 +9,21 @@ namespace EventShop.Sagas.OrderPlacement;
 /// <summary>
 /// Places an order: debit the customer, credit the merchant, accrue points, complete. A rejected or timed-out step is
 /// compensated in reverse order (reverse points, reverse the credit, refund), each compensation written next to the step it
-/// undoes. Compensations cannot be rejected (ADR 0004); one that gets no reply is sent again when its own timeout fires.
+/// undoes. Compensations cannot be rejected (ADR 0004); one that gets no reply is sent again when its own timeout fires, up
+/// to <see cref="OrderPlacementOptions.MaxCompensationAttempts"/> times, and then the saga ends in CompensationFailed for an
+/// operator. An ended saga is kept: asked again (an <c>OrderSubmitted</c> re-published by Orders' reconciler, ADR 0008) it
+/// announces its outcome again, so an outcome lost in an error queue cannot leave the order Pending.
 /// </summary>
 public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 {
     readonly TimeSpan _stepTimeout;
+    readonly int _maxCompensationAttempts;
     readonly TimeProvider _clock;
 
     public OrderStateMachine(IOptions<OrderPlacementOptions> options, TimeProvider clock)
     {
         _stepTimeout = options.Value.StepTimeout;
+        _maxCompensationAttempts = Math.Max(1, options.Value.MaxCompensationAttempts);
         _clock = clock;
 
         Event(() => OrderSubmitted, e => e.CorrelateById(m => m.Message.OrderId));
@@ -103,27 +108,32 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Then(StartStep)
                 .Publish(context => ReverseCredit(context.Saga))
                 .TransitionTo(ReversingCredit),
-            When(StepTimedOut, IsCurrentStep)
-                .Then(StartStep)
-                .Publish(context => ReversePoints(context.Saga)));
+            RetryCompensation("Points reversal", ReversePoints));
 
         During(ReversingCredit,
             When(MerchantCreditReversed)
                 .Then(StartStep)
                 .Publish(context => Refund(context.Saga))
                 .TransitionTo(Refunding),
-            When(StepTimedOut, IsCurrentStep)
-                .Then(StartStep)
-                .Publish(context => ReverseCredit(context.Saga)));
+            RetryCompensation("Merchant credit reversal", ReverseCredit));
 
         During(Refunding,
             When(CustomerRefunded)
                 .Then(EndSaga)
                 .Publish(context => CancellationOf(context.Saga))
                 .TransitionTo(Cancelled),
-            When(StepTimedOut, IsCurrentStep)
-                .Then(StartStep)
-                .Publish(context => Refund(context.Saga)));
+            RetryCompensation("Customer refund", Refund));
+
+        // Orders re-publishes OrderSubmitted for an order it still sees Pending past its budget: the outcome (or the
+        // OrderSubmitted itself) may sit in an error queue. An ended saga answers with its outcome again; the consumers
+        // in Orders ignore an outcome for an order that has already ended. In flight the question is simply ignored.
+        During(Completed,
+            When(OrderSubmitted)
+                .Publish(context => new OrderCompleted(context.Saga.CorrelationId, context.Saga.Points, context.Saga.UpdatedAt)));
+
+        During(Cancelled,
+            When(OrderSubmitted)
+                .Publish(context => new OrderCancelled(context.Saga.CorrelationId, context.Saga.FailureReason ?? "Cancelled", context.Saga.UpdatedAt)));
 
         // Duplicates, late replies after a timeout, and anything for a finished saga: acknowledged, no effect.
         OnUnhandledEvent(context => context.Ignore());
@@ -152,6 +162,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     public State ReversingCredit { get; private set; } = null!;
     public State Refunding { get; private set; } = null!;
     public State Cancelled { get; private set; } = null!;
+
+    /// <summary>A compensation got no reply after every attempt: money may be half-moved, and only an operator can finish it.</summary>
+    public State CompensationFailed { get; private set; } = null!;
 
     public Event<OrderSubmitted> OrderSubmitted { get; private set; } = null!;
     public Event<CustomerDebited> CustomerDebited { get; private set; } = null!;
@@ -182,18 +195,43 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             .Publish(context => undo(context.Saga))
             .TransitionTo(undoing);
 
+    /// <summary>A compensation's timeout: send it again, or, once its attempts are spent, stop and wait for an operator.</summary>
+    EventActivityBinder<OrderState, OrderStepTimedOut> RetryCompensation<TUndo>(string compensation, Func<OrderState, TUndo> undo)
+        where TUndo : class =>
+        When(StepTimedOut, IsCurrentStep)
+            .IfElse(context => context.Saga.StepAttempts < _maxCompensationAttempts,
+                retry => retry
+                    .Then(RetryStep)
+                    .Publish(context => undo(context.Saga)),
+                giveUp => giveUp
+                    .Then(context => context.Saga.CompensationFailure = Cut(
+                        $"{compensation} got no reply after {context.Saga.StepAttempts} attempts; {context.Saga.FailureReason ?? "no failure recorded"}"))
+                    .Then(EndSaga)
+                    .TransitionTo(CompensationFailed));
+
     static string FaultReason<T>(string step, Fault<T> fault) =>
         $"{step} failed: {fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error"}";
 
+    /// <summary>A new step: a new token, and a timeout the database turns into a deadline on its own clock (ADR 0008).</summary>
     void StartStep(BehaviorContext<OrderState> context)
     {
         context.Saga.StepToken = NewId.NextGuid();
-        context.Saga.StepDeadline = _clock.GetUtcNow() + _stepTimeout;
+        context.Saga.StepTimeout = _stepTimeout;
+        context.Saga.StepAttempts = 1;
         context.Saga.UpdatedAt = _clock.GetUtcNow();
+    }
+
+    /// <summary>The same step's command once more: a new token (so the old timeout is stale) and one attempt more.</summary>
+    void RetryStep(BehaviorContext<OrderState> context)
+    {
+        var attempts = context.Saga.StepAttempts;
+        StartStep(context);
+        context.Saga.StepAttempts = attempts + 1;
     }
 
     void EndSaga(BehaviorContext<OrderState> context)
     {
+        context.Saga.StepTimeout = null;
         context.Saga.StepDeadline = null;
         context.Saga.UpdatedAt = _clock.GetUtcNow();
     }
@@ -201,8 +239,10 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     static bool IsCurrentStep(BehaviorContext<OrderState, OrderStepTimedOut> context) => context.Message.StepToken == context.Saga.StepToken;
 
     /// <summary>The first failure wins. Cut to the column's 200 characters: a fault's exception message can be any length.</summary>
-    static void Fail(OrderState saga, string reason) =>
-        saga.FailureReason ??= reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength - 3), "...");
+    static void Fail(OrderState saga, string reason) => saga.FailureReason ??= Cut(reason);
+
+    static string Cut(string reason) =>
+        reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength - 3), "...");
 
     const int MaxReasonLength = 200;
 

@@ -15,6 +15,7 @@ sealed class OrderStateMap : IEntityTypeConfiguration<OrderState>
         saga.Property(x => x.MerchantId).HasMaxLength(100);
         saga.Property(x => x.Total).HasPrecision(18, 2);
         saga.Property(x => x.FailureReason).HasMaxLength(200);
+        saga.Property(x => x.CompensationFailure).HasMaxLength(200);
         saga.HasIndex(x => x.CurrentState);
         saga.HasIndex(x => x.StepDeadline).HasFilter("\"StepDeadline\" IS NOT NULL");
     }

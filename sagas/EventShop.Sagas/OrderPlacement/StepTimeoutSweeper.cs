@@ -1,18 +1,23 @@
 using EventShop.Messaging;
 using EventShop.Sagas.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace EventShop.Sagas.OrderPlacement;
 
 /// <summary>
 /// Durable step timeouts without a broker scheduler: deadlines live on the saga row, so they survive restarts. Due sagas are
 /// claimed with SKIP LOCKED (several hosts can sweep), and the timeout event goes out through the outbox in the same
-/// transaction that clears the deadline, so it is raised exactly once per step.
+/// transaction that moves the deadline on by <see cref="OrderPlacementOptions.TimeoutRepeat"/>. The deadline is not cleared:
+/// only the saga consuming the timeout ends it (a new step token, a new deadline, or none once ended), so a timeout that
+/// ended in an error queue is simply raised again. Every time here is the database's (ADR 0008): a saga host's clock that
+/// runs ahead or behind cannot time out a healthy step.
 /// </summary>
-public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, TimeProvider clock, ILogger<StepTimeoutSweeper> logger)
-    : BackgroundService
+public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, IOptions<OrderPlacementOptions> options, TimeProvider clock,
+    ILogger<StepTimeoutSweeper> logger) : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+    const int BatchSize = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,7 +26,7 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, TimePr
         {
             try
             {
-                while (await SweepAsync(stoppingToken) > 0)
+                while (await SweepAsync(stoppingToken) == BatchSize)
                 {
                     // keep going while there is a backlog
                 }
@@ -33,34 +38,43 @@ public sealed class StepTimeoutSweeper(IServiceScopeFactory scopeFactory, TimePr
         }
     }
 
+    /// <summary>Raises the timeout of every saga whose deadline has passed on the database's clock; returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SagasDbContext>();
         var unitOfWork = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
-        // The due sagas are loaded, changed and saved as EF entities.
-        unitOfWork.UseChangeTracker();
+        // The claim re-arms the deadlines itself; the unit of work adds the timeouts to the outbox in the same transaction.
         await unitOfWork.BeginAsync(cancellationToken);
 
-        var now = clock.GetUtcNow();
-        var due = await db.OrderStates
-            .FromSql($"""
-                SELECT * FROM sagas.order_states
-                WHERE "StepDeadline" <= {now}
-                ORDER BY "StepDeadline"
-                LIMIT 100
-                FOR UPDATE SKIP LOCKED
+        var repeat = options.Value.TimeoutRepeat;
+        var due = await db.Database.SqlQuery<DueStep>($"""
+                UPDATE sagas.order_states AS saga SET "StepDeadline" = now() + {repeat}
+                FROM (SELECT "CorrelationId" FROM sagas.order_states
+                      WHERE "StepDeadline" <= now()
+                      ORDER BY "StepDeadline"
+                      LIMIT {BatchSize}
+                      FOR UPDATE SKIP LOCKED) AS claimed
+                WHERE saga."CorrelationId" = claimed."CorrelationId"
+                RETURNING saga."CorrelationId" AS "OrderId", saga."StepToken", saga."CurrentState", saga."StepAttempts"
                 """)
             .ToListAsync(cancellationToken);
 
-        foreach (var saga in due)
+        foreach (var step in due)
         {
-            logger.LogWarning("Order {OrderId} timed out in {State}", saga.CorrelationId, saga.CurrentState);
-            unitOfWork.Publish(new OrderStepTimedOut(saga.CorrelationId, saga.StepToken, saga.CurrentState), saga.CorrelationId);
-            saga.StepDeadline = null;
+            logger.LogWarning("Order {OrderId} timed out in {State} (attempt {Attempt})", step.OrderId, step.CurrentState, step.StepAttempts);
+            unitOfWork.Publish(new OrderStepTimedOut(step.OrderId, step.StepToken, step.CurrentState), step.OrderId);
         }
 
         await unitOfWork.CommitAsync(cancellationToken);
         return due.Count;
+    }
+
+    sealed class DueStep
+    {
+        public Guid OrderId { get; init; }
+        public Guid StepToken { get; init; }
+        public string CurrentState { get; init; } = "";
+        public int StepAttempts { get; init; }
     }
 }

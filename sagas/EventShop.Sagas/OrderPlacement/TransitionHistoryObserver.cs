@@ -18,7 +18,7 @@ public sealed class TransitionHistoryObserver(TimeProvider clock) : IStateObserv
             Event = context.Event.Name,
             FromState = previousState.Name,
             ToState = currentState.Name,
-            Detail = context.Saga.FailureReason,
+            Detail = context.Saga.CompensationFailure ?? context.Saga.FailureReason,
         });
         return Task.CompletedTask;
     }

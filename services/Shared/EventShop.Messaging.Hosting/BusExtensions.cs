@@ -27,10 +27,24 @@ public static class BusExtensions
             bus.ConfigureUsageTelemetryOptions(options => options.Enabled = false);
             registerConsumers(bus);
 
-            bus.AddConfigureEndpointsCallback((_, endpoint) =>
+            bus.AddConfigureEndpointsCallback((queue, endpoint) =>
             {
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                {
                     rabbit.SetQuorumQueue();
+                    rabbit.SetQueueArgument("x-delivery-limit", settings.DeliveryLimit);
+                    // Declared at start (not at the first fault, as MassTransit's error transport does), so the broker
+                    // always has somewhere to put a message past its delivery limit: the same _error queue as a fault.
+                    // With the arguments MassTransit's error transport copies from the endpoint's queue when it declares the
+                    // _error queue at the first fault: the two declarations must agree, or that move fails (PRECONDITION_FAILED).
+                    var deadLetters = $"{queue}_error";
+                    rabbit.BindDeadLetterQueue(deadLetters, deadLetters, error =>
+                    {
+                        error.SetQueueArgument("x-queue-type", "quorum");
+                        error.SetQueueArgument("x-delivery-limit", settings.DeliveryLimit);
+                        error.SetQueueArgument("x-dead-letter-exchange", deadLetters);
+                    });
+                }
             });
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -56,7 +70,7 @@ public static class BusExtensions
         });
 
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("MassTransit").AddSource("EventShop.Messaging"));
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("MassTransit"));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("MassTransit").AddMeter(MessagingMetrics.MeterName));
 
         builder.Services.Configure<MassTransitHostOptions>(options =>
         {

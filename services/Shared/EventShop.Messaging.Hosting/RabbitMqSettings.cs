@@ -10,4 +10,11 @@ public sealed class RabbitMqSettings
     public string VirtualHost { get; set; } = "eventshop";
     public string Username { get; set; } = "eventshop";
     public string Password { get; set; } = "eventshop";
+
+    /// <summary>
+    /// Deliveries of one message to a queue's consumers (x-delivery-limit) before the broker dead-letters it to the queue's
+    /// _error queue. Only returns count (a consumer process that dies, or a nack): in-process retries do not. Without it a
+    /// message that kills its consumer crash-loops the service on RabbitMQ 3.x, and RabbitMQ 4.x drops it at its default (ADR 0008).
+    /// </summary>
+    public int DeliveryLimit { get; set; } = 10;
 }

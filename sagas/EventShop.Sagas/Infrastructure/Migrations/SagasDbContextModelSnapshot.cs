@@ -40,7 +40,8 @@ namespace EventShop.Sagas.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Consumer", "MessageId");
+                    b.HasKey("Consumer", "MessageId")
+                        .HasName("PK_inbox_messages");
 
                     b.HasIndex("ProcessedAt");
 
@@ -140,6 +141,10 @@ namespace EventShop.Sagas.Infrastructure.Migrations
                     b.Property<Guid>("CorrelationId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("CompensationFailure")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -165,8 +170,14 @@ namespace EventShop.Sagas.Infrastructure.Migrations
                     b.Property<long>("Points")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("StepAttempts")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset?>("StepDeadline")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan?>("StepTimeout")
+                        .HasColumnType("interval");
 
                     b.Property<Guid>("StepToken")
                         .HasColumnType("uuid");

@@ -12,6 +12,12 @@ public sealed class Order
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; private set; }
 
+    /// <summary>
+    /// When the reconciler last saw this order Pending (the database's clock), null until it has: it asks the saga about
+    /// the order again once this is older than its budget (ADR 0008).
+    /// </summary>
+    public DateTimeOffset? ReconciledAt { get; private set; }
+
     /// <summary>Who submitted it and with which Idempotency-Key: unique together, so a retried request finds the first order.</summary>
     public required string IdempotencyScope { get; init; }
     public required string IdempotencyKey { get; init; }

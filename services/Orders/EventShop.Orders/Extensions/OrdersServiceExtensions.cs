@@ -3,6 +3,7 @@ using EventShop.Messaging;
 using EventShop.Orders.Consumers;
 using EventShop.Orders.Infrastructure;
 using EventShop.Orders.StatusNotifications;
+using EventShop.Orders.Reconciliation;
 using EventShop.ServiceDefaults;
 
 namespace EventShop.Orders.Extensions;
@@ -19,6 +20,8 @@ public static class OrdersServiceExtensions
         builder.Services.AddHostedService<OrderStatusListener>();
         builder.Services.AddTransactionalMessaging<OrdersDbContext>(builder.Configuration);
         builder.Services.AddScoped<OrderBook>();
+        builder.Services.Configure<PendingOrderReconcilerOptions>(builder.Configuration.GetSection(PendingOrderReconcilerOptions.Section));
+        builder.Services.AddHostedService<PendingOrderReconciler>();
         builder.AddEventShopBus(bus =>
         {
             bus.AddConsumer<OrderCompletedConsumer>();

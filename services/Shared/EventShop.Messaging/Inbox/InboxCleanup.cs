@@ -45,17 +45,18 @@ public sealed class InboxCleanup<TDbContext>(IServiceScopeFactory scopeFactory, 
 
     public async Task<int> DeleteExpiredAsync(CancellationToken cancellationToken)
     {
-        var cutoff = clock.GetUtcNow() - options.Value.Retention;
+        var retention = options.Value.Retention;
         var total = 0;
         int deleted;
         do
         {
             await using var scope = scopeFactory.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-            // Batches keep each delete short, so consumers writing new inbox rows are never blocked for long.
+            // Batches keep each delete short, so consumers writing new inbox rows are never blocked for long. The cutoff is
+            // the database's now(), not this process's clock (ADR 0008).
             deleted = await db.Database.ExecuteSqlAsync($"""
                 DELETE FROM messaging.inbox_messages
-                WHERE ctid IN (SELECT ctid FROM messaging.inbox_messages WHERE "ProcessedAt" < {cutoff} LIMIT 5000)
+                WHERE ctid IN (SELECT ctid FROM messaging.inbox_messages WHERE "ProcessedAt" < now() - {retention} LIMIT 5000)
                 """, cancellationToken);
             total += deleted;
         }

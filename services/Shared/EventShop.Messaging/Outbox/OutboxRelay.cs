@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,35 +15,52 @@ namespace EventShop.Messaging.Outbox;
 /// <see cref="OutboxRelayOptions.PollInterval"/> claims the rest with FOR UPDATE SKIP LOCKED, so several relays (replicas
 /// of a service) share the work, and because no cursor is kept, a row that commits late is never skipped.
 /// A crash after the confirm but before the delete sends the row again with the same MessageId; consumers' inboxes absorb that.
+/// Every publish is mandatory: a message the broker cannot route to any queue (a binding or queue deleted, a consumer never
+/// started) is returned, not confirmed, and its row stays. Rows that keep failing are parked, counted and retried rarely
+/// (<see cref="OutboxRelayOptions.MaxAttempts"/>, ADR 0008).
 /// </summary>
 public sealed class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopeFactory,
     IBusControl bus,
     OutboxSignal signal,
     IOptions<OutboxRelayOptions> options,
-    TimeProvider clock,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
     public static readonly ActivitySource ActivitySource = new("EventShop.Messaging");
 
     readonly OutboxRelayOptions _options = options.Value;
+    long _parked;
+    ObservableGauge<long>? _parkedGauge;
 
     // Published from memory and confirmed by the broker, not deleted yet: deleted together, one statement per window
     // instead of one per wake-up. They stay "in flight" (the poll leaves them alone) until the delete has committed.
     readonly List<long> _confirmed = [];
     long _firstConfirmedAt;
 
+    /// <summary>Rows parked when last counted (at start, after a failed poll, at each retry of the parked rows).</summary>
+    public long Parked => Interlocked.Read(ref _parked);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _parkedGauge = MessagingMetrics.Meter.CreateObservableGauge("eventshop.outbox.parked",
+            () => new Measurement<long>(Parked, new KeyValuePair<string, object?>("eventshop.outbox.db_context", typeof(TDbContext).Name)),
+            unit: "{message}", description: "Outbox rows the relay gave up on for now: retried every ParkedRetryInterval, listed for operators");
         var consecutiveFailures = 0;
         var lastPoll = long.MinValue;
+        var lastParkedRetry = long.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // While the broker is away there is no point publishing; resume as soon as MassTransit has reconnected.
-                await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
+                // While the broker is away there is no point publishing (nor counting attempts); resume once it is back.
+                await WaitForBrokerAsync(stoppingToken);
+
+                if (lastParkedRetry == long.MinValue || Stopwatch.GetElapsedTime(lastParkedRetry) >= _options.ParkedRetryInterval)
+                {
+                    lastParkedRetry = Stopwatch.GetTimestamp();
+                    await RetryParkedAsync(stoppingToken);
+                }
 
                 var failed = await DeliverCommittedAsync(stoppingToken);
                 await DeleteConfirmedAsync(force: false, stoppingToken);
@@ -87,6 +105,20 @@ public sealed class OutboxRelay<TDbContext>(
             logger.LogWarning(exception, "Outbox relay for {DbContext} could not delete {Count} delivered rows on stop", typeof(TDbContext).Name, _confirmed.Count);
         }
     }
+
+    /// <summary>
+    /// Waits until the broker is reachable: some receive endpoint (the bus's own one at least) is connected. Not "the bus is
+    /// healthy": one endpoint faulted for good (its queue declared with other arguments, say) keeps the bus degraded, and
+    /// waiting for healthy then stopped every publish of the whole service.
+    /// </summary>
+    async Task WaitForBrokerAsync(CancellationToken cancellationToken)
+    {
+        while (!BrokerReachable(bus.CheckHealth()))
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+    }
+
+    static bool BrokerReachable(BusHealthResult health) =>
+        health.Status == BusHealthStatus.Healthy || health.Endpoints.Values.Any(endpoint => endpoint.Status == BusHealthStatus.Healthy);
 
     /// <summary>How long to sleep when nothing is handed over: until the next poll, or sooner if confirmed rows wait for their delete.</summary>
     TimeSpan NextWake(long lastPoll)
@@ -157,26 +189,84 @@ public sealed class OutboxRelay<TDbContext>(
     /// <see cref="OutboxRelayOptions.PollGrace"/> (rows of other processes, of a crashed process, or that failed),
     /// publishes it, deletes what the broker confirmed. Returns how many rows were claimed and failed.
     /// </summary>
-    public async Task<(int Claimed, int Failed)> DeliverBatchAsync(CancellationToken cancellationToken)
+    public Task<(int Claimed, int Failed)> DeliverBatchAsync(CancellationToken cancellationToken)
+    {
+        var inFlight = signal.InFlight();
+        // now(), not this process's clock: CreatedAt was stamped by whichever process committed the row (ADR 0008).
+        return DeliverClaimedAsync(dbContext => dbContext.Set<OutboxMessage>().FromSql($"""
+            SELECT * FROM messaging.outbox_messages
+            WHERE "Attempts" < {_options.MaxAttempts} AND NOT ("Id" = ANY({inFlight})) AND "CreatedAt" < now() - {_options.PollGrace}
+            ORDER BY "Id"
+            LIMIT {_options.BatchSize}
+            FOR UPDATE SKIP LOCKED
+            """), cancellationToken);
+    }
+
+    /// <summary>
+    /// Tries every parked row once more (a batch at a time) and counts what is still parked. Called every
+    /// <see cref="OutboxRelayOptions.ParkedRetryInterval"/>; returns how many were delivered.
+    /// </summary>
+    public async Task<int> RetryParkedAsync(CancellationToken cancellationToken)
+    {
+        var delivered = 0;
+        long afterId = 0;
+        while (true)
+        {
+            var batchAfter = afterId;
+            var (claimed, failed, lastId) = await DeliverClaimedWithLastIdAsync(dbContext => dbContext.Set<OutboxMessage>().FromSql($"""
+                SELECT * FROM messaging.outbox_messages
+                WHERE "Attempts" >= {_options.MaxAttempts} AND "Id" > {batchAfter}
+                ORDER BY "Id"
+                LIMIT {_options.BatchSize}
+                FOR UPDATE SKIP LOCKED
+                """), cancellationToken);
+            delivered += claimed - failed;
+            if (claimed < _options.BatchSize)
+                break;
+            afterId = lastId;
+        }
+
+        await CountParkedAsync(cancellationToken);
+        return delivered;
+    }
+
+    /// <summary>The rows the relay has given up on for now, oldest first: for an operator (or a console) to look at.</summary>
+    public async Task<IReadOnlyList<OutboxMessage>> ParkedAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        return await dbContext.Set<OutboxMessage>().AsNoTracking()
+            .Where(x => x.Attempts >= _options.MaxAttempts).OrderBy(x => x.Id).Take(limit)
+            .ToListAsync(cancellationToken);
+    }
+
+    async Task CountParkedAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        var parked = await dbContext.Set<OutboxMessage>().LongCountAsync(x => x.Attempts >= _options.MaxAttempts, cancellationToken);
+        Interlocked.Exchange(ref _parked, parked);
+    }
+
+    async Task<(int Claimed, int Failed)> DeliverClaimedAsync(Func<TDbContext, IQueryable<OutboxMessage>> claim, CancellationToken cancellationToken)
+    {
+        var (claimed, failed, _) = await DeliverClaimedWithLastIdAsync(claim, cancellationToken);
+        if (failed > 0)
+            await CountParkedAsync(cancellationToken);
+        return (claimed, failed);
+    }
+
+    /// <summary>Claims rows (FOR UPDATE SKIP LOCKED), publishes them, deletes those the broker routed and confirmed, and counts an attempt on the others.</summary>
+    async Task<(int Claimed, int Failed, long LastId)> DeliverClaimedWithLastIdAsync(Func<TDbContext, IQueryable<OutboxMessage>> claim,
+        CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
 
-        var inFlight = signal.InFlight();
-        var committedBefore = clock.GetUtcNow() - _options.PollGrace;
-        var rows = await dbContext.Set<OutboxMessage>()
-            .FromSql($"""
-                SELECT * FROM messaging.outbox_messages
-                WHERE "Attempts" < {_options.MaxAttempts} AND NOT ("Id" = ANY({inFlight})) AND "CreatedAt" < {committedBefore}
-                ORDER BY "Id"
-                LIMIT {_options.BatchSize}
-                FOR UPDATE SKIP LOCKED
-                """)
-            .AsNoTracking()
-            .ToListAsync(cancellationToken);
+        var rows = await claim(dbContext).AsNoTracking().ToListAsync(cancellationToken);
         if (rows.Count == 0)
-            return (0, 0);
+            return (0, 0, 0);
 
         var (sentIds, failedIds) = await PublishAsync(rows, cancellationToken);
 
@@ -186,10 +276,15 @@ public sealed class OutboxRelay<TDbContext>(
         {
             await dbContext.Set<OutboxMessage>().Where(x => failedIds.Contains(x.Id))
                 .ExecuteUpdateAsync(set => set.SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
+            foreach (var row in rows.Where(row => failedIds.Contains(row.Id) && row.Attempts + 1 == _options.MaxAttempts))
+            {
+                logger.LogError("Outbox message {MessageId} ({MessageType}) failed {Attempts} times and is parked; it is retried every {Interval}",
+                    row.MessageId, row.MessageType, _options.MaxAttempts, _options.ParkedRetryInterval);
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return (rows.Count, failedIds.Length);
+        return (rows.Count, failedIds.Length, rows[^1].Id);
     }
 
     /// <summary>Publishes the rows concurrently, so the broker's confirms overlap; returns the ids it confirmed and the ids that failed.</summary>
@@ -210,6 +305,11 @@ public sealed class OutboxRelay<TDbContext>(
             var (message, messageType) = OutboxSerializer.Read(row);
             var pipe = Pipe.Execute<SendContext>(context =>
             {
+                // Mandatory: a message no queue receives comes back as an exception instead of a confirm, and the row stays.
+                if (context is RabbitMqSendContext rabbit)
+                    rabbit.Mandatory = true;
+                else if (context.TryGetPayload(out RabbitMqSendContext? payload))
+                    payload!.Mandatory = true;
                 context.MessageId = row.MessageId;
                 context.CorrelationId = row.CorrelationId;
                 context.ConversationId = row.ConversationId;

@@ -21,6 +21,8 @@ sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
         order.Property(x => x.RequestHash).HasMaxLength(64);
         order.HasIndex(x => new { x.IdempotencyScope, x.IdempotencyKey }).IsUnique();
         order.HasIndex(x => new { x.CustomerId, x.CreatedAt });
+        // Only Pending orders are in it, so it stays as small as the orders in flight.
+        order.HasIndex(x => x.ReconciledAt).HasFilter("\"Status\" = 'Pending'");
 
         order.OwnsMany(x => x.Items, item =>
         {

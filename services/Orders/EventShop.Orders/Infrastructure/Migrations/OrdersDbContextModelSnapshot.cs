@@ -40,7 +40,8 @@ namespace EventShop.Orders.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Consumer", "MessageId");
+                    b.HasKey("Consumer", "MessageId")
+                        .HasName("PK_inbox_messages");
 
                     b.HasIndex("ProcessedAt");
 
@@ -130,6 +131,9 @@ namespace EventShop.Orders.Infrastructure.Migrations
                     b.Property<long?>("PointsAccrued")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTimeOffset?>("ReconciledAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("RequestHash")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -148,6 +152,9 @@ namespace EventShop.Orders.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("OrderId");
+
+                    b.HasIndex("ReconciledAt")
+                        .HasFilter("\"Status\" = 'Pending'");
 
                     b.HasIndex("CustomerId", "CreatedAt");
 

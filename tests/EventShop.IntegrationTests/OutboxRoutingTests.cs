@@ -1,0 +1,128 @@
+using System.Net.Http.Json;
+using EventShop.Messaging;
+using EventShop.Messaging.Outbox;
+using EventShop.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EventShop.IntegrationTests;
+
+/// <summary>Nobody consumes it: the exchange MassTransit declares for it has no queue bound until a test binds one.</summary>
+public sealed record Unrouted(int Value);
+
+/// <summary>Like <see cref="Unrouted"/>, with an exchange of its own, so one test's binding does not route another's.</summary>
+public sealed record ParkedProbe(int Value);
+
+/// <summary>
+/// A confirm is not a delivery (ADR 0008): the relay deletes a row only when the broker routed the message to a queue and
+/// confirmed it. Each test makes the broker refuse a publish while the bus is healthy, so a relay that deleted a row without
+/// the broker's confirmation (a publish not awaited, a failure counted as sent, a publish that is not mandatory) turns it red.
+/// </summary>
+public sealed class OutboxRoutingTests : IClassFixture<IsolatedInfrastructure>
+{
+    const string UnroutedExchange = "EventShop.IntegrationTests:Unrouted";
+
+    readonly IsolatedInfrastructure _infrastructure;
+
+    public OutboxRoutingTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
+
+    Task<MessagingTestHost> StartHostAsync(Action<MassTransit.IBusRegistrationConfigurator> register, bool waitUntilHealthy = true) =>
+        MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString, register,
+            new Dictionary<string, string?>
+            {
+                ["Messaging:Outbox:PollInterval"] = "00:00:00.100",
+                ["Messaging:Outbox:PollGrace"] = "00:00:00",
+                ["Messaging:Outbox:MaxAttempts"] = "1000",
+            },
+            waitUntilHealthy);
+
+    static async Task<Guid> CommitAsync(MessagingTestHost host, object message)
+    {
+        await using var scope = host.NewScope();
+        var unitOfWork = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
+        var messageId = message switch
+        {
+            Unrouted unrouted => unitOfWork.Publish(unrouted),
+            ParkedProbe parked => unitOfWork.Publish(parked),
+            Probe probe => unitOfWork.Publish(probe),
+            _ => throw new ArgumentException(message.GetType().Name),
+        };
+        await unitOfWork.CommitAsync(CancellationToken.None);
+        return messageId;
+    }
+
+    static Task<int> AttemptsAsync(MessagingTestHost host, Guid messageId) =>
+        host.ScalarAsync<int>($"SELECT coalesce(max(\"Attempts\"), -1) AS \"Value\" FROM messaging.outbox_messages WHERE \"MessageId\" = '{messageId}'");
+
+    async Task DeclareQueueAsync(string queue, object arguments, string exchange = UnroutedExchange)
+    {
+        using var http = TestInfrastructure.ManagementClient(_infrastructure.Broker);
+        var vhost = Uri.EscapeDataString(_infrastructure.Name);
+        (await http.PutAsJsonAsync($"api/queues/{vhost}/{queue}", new { durable = true, arguments })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync($"api/bindings/{vhost}/e/{Uri.EscapeDataString(exchange)}/q/{queue}", new { routing_key = "" }))
+            .EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task When_the_broker_does_not_route_a_message_Should_keep_its_row_until_a_queue_takes_it()
+    {
+        await using var host = await StartHostAsync(bus => bus.AddConsumer<ProbeConsumer>());
+
+        // No queue bound: the broker confirms a non-mandatory publish and drops it. Mandatory, it is returned.
+        var messageId = await CommitAsync(host, new Unrouted(1));
+        await Eventually.TrueAsync(async () => await AttemptsAsync(host, messageId) >= 2,
+            "the unroutable message's row must stay, with failed attempts counted");
+
+        // A queue that takes it: delivered once, and only then deleted.
+        await DeclareQueueAsync("unrouted-taken", new Dictionary<string, object>());
+        await Eventually.TrueAsync(async () => await AttemptsAsync(host, messageId) == -1, "the row must be deleted once the broker took the message");
+        Assert.Equal(1, await _infrastructure.QueueDepthAsync("unrouted-taken"));
+    }
+
+    [Fact]
+    public async Task When_a_row_keeps_failing_Should_park_it_count_it_list_it_and_deliver_it_once_the_cause_is_gone()
+    {
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<ProbeConsumer>(),
+            new Dictionary<string, string?>
+            {
+                ["Messaging:Outbox:PollInterval"] = "00:00:00.100",
+                ["Messaging:Outbox:PollGrace"] = "00:00:00",
+                ["Messaging:Outbox:MaxAttempts"] = "2",
+                ["Messaging:Outbox:ParkedRetryInterval"] = "00:00:03",
+            });
+        var relay = host.Services.GetServices<IHostedService>().OfType<OutboxRelay<ProbeDbContext>>().Single();
+
+        var messageId = await CommitAsync(host, new ParkedProbe(2));
+        await Eventually.TrueAsync(() => relay.Parked == 1, "the row that kept failing was not counted as parked", seconds: 15);
+        Assert.Equal(messageId, Assert.Single(await relay.ParkedAsync(10, CancellationToken.None)).MessageId);
+
+        // The cause goes away (a queue is bound): the parked row is tried again on its long back-off and delivered.
+        await DeclareQueueAsync("parked-late", new Dictionary<string, object>(), "EventShop.IntegrationTests:ParkedProbe");
+        await Eventually.TrueAsync(async () => await AttemptsAsync(host, messageId) == -1, "the parked row was never tried again", seconds: 15);
+        Assert.Equal(1, await _infrastructure.QueueDepthAsync("parked-late"));
+    }
+
+    [Fact]
+    public async Task When_one_receive_endpoint_cannot_start_Should_still_publish_for_the_others()
+    {
+        // The probe consumer's queue exists as a classic queue: declaring it as a quorum queue fails (PRECONDITION_FAILED),
+        // that endpoint faults and the bus stays degraded. The service's other messages must still go out.
+        using (var http = TestInfrastructure.ManagementClient(_infrastructure.Broker))
+        {
+            (await http.PutAsJsonAsync($"api/queues/{Uri.EscapeDataString(_infrastructure.Name)}/probe-row-written",
+                new { durable = true, arguments = new Dictionary<string, object>() })).EnsureSuccessStatusCode();
+        }
+
+        await using var host = await StartHostAsync(bus =>
+        {
+            bus.AddConsumer<ProbeConsumer>();
+            bus.AddConsumer<ProbeRowWrittenConsumer>();
+        }, waitUntilHealthy: false);
+
+        var messageId = await CommitAsync(host, new Probe(7));
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == messageId),
+            "a faulted endpoint elsewhere in the service must not stop its relay", seconds: 20);
+        Assert.NotEqual(MassTransit.BusHealthStatus.Healthy, host.Services.GetRequiredService<MassTransit.IBusControl>().CheckHealth().Status);
+    }
+}
