@@ -1,13 +1,9 @@
-using Microsoft.Extensions.Configuration;
-using EventShop.Messaging;
-using EventShop.Messaging.Hosting;
 using System.Text.Json;
 using EventShop.Contracts.Orders;
 using EventShop.Messaging.Outbox;
 using EventShop.Orders.Domain;
 using EventShop.Orders.Infrastructure;
 using EventShop.Orders.Reconciliation;
-using EventShop.ServiceDefaults;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,27 +18,20 @@ public sealed class PendingOrderReconcilerTests : IClassFixture<IsolatedInfrastr
     static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);
 
     readonly IsolatedInfrastructure _infrastructure;
-    ServiceProvider _services = null!;
+    MigratedServiceDatabase<OrdersDbContext> _database = null!;
 
     public PendingOrderReconcilerTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
 
     public async Task InitializeAsync()
     {
-        _services = new ServiceCollection()
-            .AddDbContext<OrdersDbContext>(options => options
-                .UseNpgsql(_infrastructure.ConnectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
-                .LeaveFailedCommandsToTheirCallers())
-            // The service's own registration: the unit of work the PendingOrderReconciler asks its scope for (no host runs, so no relay starts).
-            .AddTransactionalMessaging<OrdersDbContext>(new ConfigurationBuilder().Build())
-            .BuildServiceProvider();
-        await using var scope = _services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<OrdersDbContext>().Database.MigrateAsync();
+        _database = new MigratedServiceDatabase<OrdersDbContext>(_infrastructure.ConnectionString);
+        await _database.MigrateAsync();
     }
 
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public async Task DisposeAsync() => await _database.ReleaseAsync();
 
     PendingOrderReconciler Reconciler(TimeSpan clockSkew) =>
-        new(_services.GetRequiredService<IServiceScopeFactory>(),
+        new(_database.ScopeFactory,
             Options.Create(new PendingOrderReconcilerOptions { PendingBudget = Budget }), new SkewedClock(clockSkew),
             NullLogger<PendingOrderReconciler>.Instance);
 
@@ -52,7 +41,7 @@ public sealed class PendingOrderReconcilerTests : IClassFixture<IsolatedInfrastr
             "alice", Guid.NewGuid().ToString(), "hash", DateTimeOffset.UtcNow.AddHours(-1));
         if (complete)
             order.Complete(25, DateTimeOffset.UtcNow);
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = _database.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrdersDbContext>();
         db.Orders.Add(order);
         await db.SaveChangesAsync();
@@ -61,7 +50,7 @@ public sealed class PendingOrderReconcilerTests : IClassFixture<IsolatedInfrastr
 
     async Task<List<OrderSubmitted>> AskedAsync()
     {
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = _database.CreateAsyncScope();
         var rows = await scope.ServiceProvider.GetRequiredService<OrdersDbContext>().Set<OutboxMessage>().AsNoTracking()
             .OrderBy(x => x.Id).ToListAsync();
         return [.. rows.Select(row => (OrderSubmitted)OutboxSerializer.Read(row).Message)];
@@ -91,7 +80,7 @@ public sealed class PendingOrderReconcilerTests : IClassFixture<IsolatedInfrastr
 
         // Asked again only a budget later, and not at all once the order has ended.
         Assert.Equal(0, await reconciler.ReconcileAsync(CancellationToken.None));
-        await using (var scope = _services.CreateAsyncScope())
+        await using (var scope = _database.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<OrdersDbContext>().Orders.Where(x => x.OrderId == pending.OrderId)
                 .ExecuteUpdateAsync(set => set.SetProperty(x => x.Status, OrderStatus.Completed));

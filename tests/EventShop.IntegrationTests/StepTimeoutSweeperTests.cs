@@ -1,11 +1,7 @@
-using Microsoft.Extensions.Configuration;
-using EventShop.Messaging;
-using EventShop.Messaging.Hosting;
 using System.Text.Json;
 using EventShop.Messaging.Outbox;
 using EventShop.Sagas.Infrastructure;
 using EventShop.Sagas.OrderPlacement;
-using EventShop.ServiceDefaults;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,27 +16,20 @@ public sealed class StepTimeoutSweeperTests : IClassFixture<IsolatedInfrastructu
     static readonly TimeSpan TimeoutRepeat = TimeSpan.FromSeconds(1);
 
     readonly IsolatedInfrastructure _infrastructure;
-    ServiceProvider _services = null!;
+    MigratedServiceDatabase<SagasDbContext> _database = null!;
 
     public StepTimeoutSweeperTests(IsolatedInfrastructure infrastructure) => _infrastructure = infrastructure;
 
     public async Task InitializeAsync()
     {
-        _services = new ServiceCollection()
-            .AddDbContext<SagasDbContext>(options => options
-                .UseNpgsql(_infrastructure.ConnectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
-                .LeaveFailedCommandsToTheirCallers())
-            // The service's own registration: the unit of work the StepTimeoutSweeper asks its scope for (no host runs, so no relay starts).
-            .AddTransactionalMessaging<SagasDbContext>(new ConfigurationBuilder().Build())
-            .BuildServiceProvider();
-        await using var scope = _services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<SagasDbContext>().Database.MigrateAsync();
+        _database = new MigratedServiceDatabase<SagasDbContext>(_infrastructure.ConnectionString);
+        await _database.MigrateAsync();
     }
 
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public async Task DisposeAsync() => await _database.ReleaseAsync();
 
     StepTimeoutSweeper Sweeper(TimeSpan clockSkew) =>
-        new(_services.GetRequiredService<IServiceScopeFactory>(),
+        new(_database.ScopeFactory,
             Options.Create(new OrderPlacementOptions { TimeoutRepeat = TimeoutRepeat }), new SkewedClock(clockSkew),
             NullLogger<StepTimeoutSweeper>.Instance);
 
@@ -53,7 +42,7 @@ public sealed class StepTimeoutSweeperTests : IClassFixture<IsolatedInfrastructu
             StepToken = NewId.NextGuid(), StepTimeout = stepTimeout, StepDeadline = hostDeadline, StepAttempts = 1,
             CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
         };
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = _database.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SagasDbContext>();
         db.OrderStates.Add(saga);
         await db.SaveChangesAsync();
@@ -62,7 +51,7 @@ public sealed class StepTimeoutSweeperTests : IClassFixture<IsolatedInfrastructu
 
     async Task<T> QueryAsync<T>(Func<SagasDbContext, Task<T>> query)
     {
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = _database.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<SagasDbContext>());
     }
 
