@@ -30,11 +30,14 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
         await _shop.CreateAccountAsync(_merchant, "merchant", 0m);
     }
 
-    /// <summary>Submits orders one after another until at least <paramref name="minimumOrders"/> are accepted and the disruption is over.</summary>
+    /// <summary>
+    /// Submits orders one after another until at least <paramref name="minimumOrders"/> are accepted and the disruption is
+    /// over, but never more than twice that: a long disruption must not turn into a load test that slows the suite.
+    /// </summary>
     public async Task SubmitWhileAsync(int minimumOrders, decimal unitPrice, Func<Task> disruption)
     {
         var disrupting = Task.Run(disruption);
-        for (var i = 0; i < minimumOrders || !disrupting.IsCompleted; i++)
+        for (var i = 0; (i < minimumOrders || !disrupting.IsCompleted) && i < 2 * minimumOrders; i++)
         {
             _orderIds.Add(await SubmitUntilAcceptedAsync(_customers[i % _customers.Length], unitPrice));
             await Task.Delay(TimeSpan.FromMilliseconds(100));
