@@ -1,4 +1,5 @@
 using EventShop.Testing;
+using Xunit.Abstractions;
 
 namespace EventShop.EndToEndTests;
 
@@ -37,7 +38,7 @@ public sealed class PrivateBrokerSystem : EventShopSystem
 }
 #pragma warning restore CA1001
 
-public sealed class BrokerOutageTests(PrivateBrokerSystem system) : IClassFixture<PrivateBrokerSystem>
+public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHelper output) : IClassFixture<PrivateBrokerSystem>
 {
     readonly ShopClient _shop = new(system);
 
@@ -69,5 +70,29 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system) : IClassFixtur
         Assert.True(order.Status == "Completed", $"order ended {order.Status} ({order.FailureReason})\n{system.Diagnostics()}");
         Assert.Equal(90m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(10m, (await _shop.AccountAsync(merchant)).Balance);
+    }
+
+    [Fact]
+    public async Task When_the_broker_is_killed_under_load_and_restarted_Should_end_every_accepted_order_and_keep_the_books_exact()
+    {
+        var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: "brokerkill");
+        await batch.OpenAccountsAsync();
+
+        await batch.SubmitWhileAsync(minimumOrders: 30, unitPrice: 7.50m, disruption: async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await system.Node.KillBrokerAsync();
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5));
+            }
+            finally
+            {
+                await system.Node.StartAfterKillAsync();
+            }
+        });
+
+        var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
+        output.WriteLine($"[fault battery] broker kill -9, down 5 s: {batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after it was back");
     }
 }

@@ -31,6 +31,9 @@ public class EventShopSystem : IAsyncLifetime
 
     bool UsesPrivateBroker => PrivateBroker is not null;
 
+    /// <summary>Set by fixtures that run on a PostgreSQL of their own (to crash and restart it).</summary>
+    protected virtual DatabaseEndpoint? PrivateDatabase => null;
+
     /// <summary>Short so timeout paths finish quickly in tests; the product default is 30 s.</summary>
     protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(8);
 
@@ -62,6 +65,8 @@ public class EventShopSystem : IAsyncLifetime
             Broker = privateBroker;
         else
             await TestInfrastructure.CreateVirtualHostAsync(Broker, VirtualHost);
+        if (PrivateDatabase is { } privateDatabase)
+            Database = privateDatabase;
         foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
             await TestInfrastructure.CreateDatabaseAsync(Database, DatabaseName(database));
 

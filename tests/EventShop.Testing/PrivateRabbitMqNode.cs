@@ -71,6 +71,20 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
 
     public Task StartBrokerAsync() => CtlAsync("start_app");
 
+    /// <summary>Like a crash of the broker's machine process: SIGKILL to the Erlang VM (beam), no clean shutdown of anything.</summary>
+    public async Task KillBrokerAsync()
+    {
+        var pid = (await File.ReadAllTextAsync(Path.Combine(_directory, "pid"))).Trim();
+        await RunAsync("kill", "-9", pid);
+        if (_server is not null)
+            await _server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        _server?.Dispose();
+        _server = null;
+    }
+
+    /// <summary>Boots the node again after <see cref="KillBrokerAsync"/>, on the same data directory and port.</summary>
+    public Task StartAfterKillAsync() => StartNodeAsync();
+
     public async ValueTask DisposeAsync()
     {
         try
