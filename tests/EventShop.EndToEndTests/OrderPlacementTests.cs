@@ -111,7 +111,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
         Assert.Contains("AccountFrozen", order.FailureReason);
         Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(0m, (await _shop.AccountAsync(merchant)).Balance);
-        Assert.Equal(["Debit", "Refund"], (await _shop.LedgerAsync(customer)).Select(e => e.Type));
+        Assert.Equal(["Opening", "Debit", "Refund"], (await _shop.LedgerAsync(customer)).Select(e => e.Type));
         var saga = await _shop.SagaAsync(orderId);
         Assert.Equal(["Debiting", "Crediting", "Refunding", "Cancelled"], saga.History!.Select(h => h.ToState));
     }
@@ -130,7 +130,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
         Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(0m, (await _shop.AccountAsync(merchant)).Balance);
         Assert.Equal(0, (await _shop.PointsAsync(customer)).Balance);
-        Assert.Equal(["Credit", "CreditReversal"], (await _shop.LedgerAsync(merchant)).Select(e => e.Type));
+        Assert.Equal(["Opening", "Credit", "CreditReversal"], (await _shop.LedgerAsync(merchant)).Select(e => e.Type));
         var saga = await _shop.SagaAsync(orderId);
         Assert.Equal(["Debiting", "Crediting", "Accruing", "ReversingCredit", "Refunding", "Cancelled"], saga.History!.Select(h => h.ToState));
     }

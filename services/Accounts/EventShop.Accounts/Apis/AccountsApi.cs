@@ -40,6 +40,7 @@ public static class AccountsApi
 
         var account = Account.Open(request.AccountId!, kind!.Value, request.Balance!.Value, clock.GetUtcNow());
         unitOfWork.Insert(account);
+        unitOfWork.Insert(account.OpeningEntry());
         try
         {
             await unitOfWork.CommitAsync(cancellationToken);

@@ -14,6 +14,10 @@ public sealed class Account
     public static Account Open(string accountId, AccountKind kind, decimal openingBalance, DateTimeOffset now) =>
         new() { AccountId = accountId, Kind = kind, Balance = openingBalance, Status = AccountStatus.Active, CreatedAt = now, UpdatedAt = now };
 
+    /// <summary>The ledger line that explains the opening balance: money enters the system only here.</summary>
+    public LedgerEntry OpeningEntry() =>
+        new() { AccountId = AccountId, OrderId = Guid.Empty, Type = LedgerEntryType.Opening, Amount = Balance, CreatedAt = CreatedAt };
+
     /// <summary>Moves money and returns the ledger line that explains it: a balance never changes without one.</summary>
     public LedgerEntry Post(Guid orderId, LedgerEntryType type, decimal amount, DateTimeOffset now)
     {

@@ -12,4 +12,10 @@ public enum LedgerEntryType
 
     /// <summary>A reversal arrived before its credit: the credit, if it ever arrives, is rejected.</summary>
     CreditVoided,
+
+    /// <summary>
+    /// The balance an account was opened with, so that every balance is the sum of its ledger. It belongs to no order:
+    /// its OrderId is <see cref="System.Guid.Empty"/>, and an account has at most one.
+    /// </summary>
+    Opening,
 }

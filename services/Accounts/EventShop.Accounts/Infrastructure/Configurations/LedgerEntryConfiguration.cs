@@ -14,7 +14,10 @@ sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
         entry.Property(x => x.AccountId).HasMaxLength(100);
         entry.Property(x => x.Type).HasConversion<string>().HasMaxLength(30);
         entry.Property(x => x.Amount).HasPrecision(18, 2);
-        entry.HasIndex(x => new { x.OrderId, x.Type }).IsUnique();
+        // Per order and step, once; opening entries share OrderId = Guid.Empty, so they are left out here and are
+        // unique per account instead.
+        entry.HasIndex(x => new { x.OrderId, x.Type }).IsUnique().HasFilter("\"Type\" <> 'Opening'");
+        entry.HasIndex(x => x.AccountId, "IX_ledger_entries_AccountId_Opening").IsUnique().HasFilter("\"Type\" = 'Opening'");
         entry.HasIndex(x => x.AccountId);
     }
 }

@@ -90,7 +90,12 @@ namespace EventShop.Accounts.Infrastructure.Migrations
                     b.HasIndex("AccountId");
 
                     b.HasIndex("OrderId", "Type")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"Type\" <> 'Opening'");
+
+                    b.HasIndex(new[] { "AccountId" }, "IX_ledger_entries_AccountId_Opening")
+                        .IsUnique()
+                        .HasFilter("\"Type\" = 'Opening'");
 
                     b.ToTable("ledger_entries", "accounts");
                 });
@@ -112,7 +117,8 @@ namespace EventShop.Accounts.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Consumer", "MessageId");
+                    b.HasKey("Consumer", "MessageId")
+                        .HasName("PK_inbox_messages");
 
                     b.HasIndex("ProcessedAt");
 
