@@ -1,3 +1,4 @@
+using System.Globalization;
 using EventShop.Infra;
 using Microsoft.Extensions.Configuration;
 
@@ -11,6 +12,8 @@ var rabbitHost = builder.Configuration["EventShop:RabbitMq:Host"] ?? "localhost"
 var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop");
 var rabbitPassword = builder.AddParameter("rabbitmq-password", "eventshop", secret: true);
 var signingKey = builder.AddParameter("signing-key", secret: true);
+// The configuration infra/eventshop built (its CONFIGURATION, Release by default).
+var buildConfiguration = builder.Configuration["EventShop:Configuration"] ?? "Release";
 
 // The services, their projects, ports and databases come from infra/services, the list every run reads.
 var services = ServiceListEntry.Load(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..")))
@@ -25,14 +28,21 @@ foreach (var (name, service) in services.Where(pair => pair.Key != "gateway"))
 
 await builder.Build().RunAsync();
 
-IResourceBuilder<ProjectResource> AddService(ServiceListEntry entry)
+IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
 {
     // Fixed, unproxied ports (overridable: EventShop__Ports__orders=6101) so URLs, the gateway and the benchmark match the script run.
     var name = entry.Name;
     var port = builder.Configuration.GetValue($"EventShop:Ports:{name}", entry.Port);
-    var projectPath = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", entry.ProjectFile));
-    var service = builder.AddProject(name, projectPath, launchProfileName: null)
+    // The service's built dll, started as infra/eventshop start does. Not AddProject: Aspire starts a project with
+    // 'dotnet run', which builds it again, six builds at once on a 2-core machine, and the run timed out waiting for health.
+    // The AppHost's build has built every service already (they are its project references).
+    var projectDirectory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", entry.Project));
+    var assembly = Path.Combine(projectDirectory, "bin", buildConfiguration, "net10.0", Path.GetFileName(entry.Project) + ".dll");
+    var service = builder.AddExecutable(name, "dotnet", projectDirectory, assembly)
+        .WithOtlpExporter()
         .WithHttpEndpoint(port: port, name: "http", isProxied: false)
+        .WithEnvironment("ASPNETCORE_URLS", "http://localhost:" + port.ToString(CultureInfo.InvariantCulture))
+        .WithEnvironment("OTEL_SERVICE_NAME", name)
         .WithHttpHealthCheck("/health")
         .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
         .WithEnvironment("Logging__Json", "false")

@@ -21,6 +21,7 @@ public static class GatewayServiceExtensions
         // Routes and per-cluster timeouts live in the ReverseProxy configuration section, what every cluster shares in ReverseProxyClusterDefaults.
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddConfigFilter<ClusterDefaults>();
         builder.Services.AddHealthChecks().AddCheck<DestinationsHealthCheck>("destinations");
+        builder.Services.AddHostedService<DestinationHealthLog>();
         builder.Services.AddSingleton<IForwarderHttpClientFactory, RetryingForwarderHttpClientFactory>();
         UnretriedProbingRequestFactory.Decorate(builder.Services);
         return builder;
