@@ -42,6 +42,9 @@ public static class ServiceDefaultsExtensions
         builder.Logging.Configure(options =>
             options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Logging.AddStartupHealthLogFilter();
+        // The standard resilience handler, on every HttpClient (the OTLP exporter's too), logs each attempt at Information:
+        // one line per export batch and per internal call. Retries and failures are Warning and stay.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         if (builder.Configuration.GetValue("Logging:Json", true))
         {
             builder.Logging.AddJsonConsole(options =>
