@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSagasApi();
+app.MapInvariantsApi();
 
 await app.MigrateDatabaseAsync<SagasDbContext>();
 await app.RunAsync();

@@ -96,6 +96,8 @@ public class EventShopSystem : IAsyncLifetime
             // Orders asks the saga again about an order Pending this long (ADR 0008); a step timeout here, minutes in production.
             ["Orders__Reconciler__PendingBudget"] = StepTimeout.ToString("c"),
             ["Orders__Reconciler__Interval"] = "00:00:01",
+            // The gateway's continuous invariant check (ADR 0013): every second, so a test sees a fresh verdict soon.
+            ["Invariants__Interval"] = "00:00:01",
             ["OTEL_SERVICE_NAME"] = name,
         };
         if (database != "")

@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
 using Npgsql;
+using Xunit;
 
 namespace EventShop.Testing;
 
@@ -41,4 +44,34 @@ public static class Invariants
                     AND abs(sum("Amount") FILTER (WHERE "Type" = 'CreditReversal')) <> abs(sum("Amount") FILTER (WHERE "Type" = 'Credit')))
         ) contradictions
         """;
+
+    /// <summary>
+    /// The verdict of <c>GET /api/invariants</c> from a run that started after this call (the gateway checks every second in
+    /// tests), so what a test did before it is included.
+    /// </summary>
+    public static async Task<InvariantVerdictView> FreshVerdictAsync(EventShopSystem system, TimeSpan? timeout = null)
+    {
+        var asked = DateTimeOffset.UtcNow;
+        using var client = system.Operator();
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var verdict = await client.GetJsonAsync<InvariantVerdictView>("/api/invariants");
+            if (verdict.CheckedAt > asked)
+                return verdict;
+            Assert.True(waited.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)), $"No invariant check ran after {asked:O}; the latest ran at {verdict.CheckedAt:O}");
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    /// <summary>Asserts that the first fresh verdict of <c>GET /api/invariants</c> is ok, naming each failed check and why.</summary>
+    public static async Task AssertInvariantsHoldAsync(EventShopSystem system)
+    {
+        var verdict = await FreshVerdictAsync(system);
+        Assert.True(verdict.Ok, "GET /api/invariants: " + string.Join("; ", verdict.Checks.Where(x => !x.Ok).Select(x => $"{x.Name}: {x.Detail}")));
+    }
 }
+
+public sealed record InvariantCheckView(string Name, bool Ok, string Detail);
+
+public sealed record InvariantVerdictView(DateTimeOffset CheckedAt, bool Ok, InvariantCheckView[] Checks);

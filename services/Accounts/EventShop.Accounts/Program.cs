@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapAccountsApi();
+app.MapInvariantsApi();
 
 await app.MigrateDatabaseAsync<AccountsDbContext>();
 await app.RunAsync();

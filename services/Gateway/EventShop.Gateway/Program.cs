@@ -14,6 +14,7 @@ app.UseGatewayPipeline();
 app.MapDefaultEndpoints();
 app.MapDevTokenApi();
 app.MapCustomerSummaryApi();
+app.MapInvariantsApi();
 app.MapApiReference();
 app.MapReverseProxy();
 

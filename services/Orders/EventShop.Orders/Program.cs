@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapOrdersApi();
+app.MapInvariantsApi();
 
 await app.MigrateDatabaseAsync<OrdersDbContext>();
 await app.RunAsync();

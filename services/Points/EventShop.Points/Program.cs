@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapPointsApi();
+app.MapInvariantsApi();
 
 await app.MigrateDatabaseAsync<PointsDbContext>();
 await app.RunAsync();

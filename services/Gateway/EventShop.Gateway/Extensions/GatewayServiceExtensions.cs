@@ -16,6 +16,7 @@ public static class GatewayServiceExtensions
         builder.AddEventShopAuthentication();
         builder.AddGatewayRateLimiting();
         builder.AddCustomerSummary();
+        builder.AddInvariants();
         builder.AddApiReference();
 
         // Routes and per-cluster timeouts live in the ReverseProxy configuration section, what every cluster shares in ReverseProxyClusterDefaults.

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+
+namespace EventShop.Gateway.Invariants;
+
+/// <summary>
+/// Runs the invariant check every <see cref="InvariantsSettings.Interval"/>, keeps the latest verdict for
+/// <c>GET /api/invariants</c>, and exports it: <c>eventshop.invariants.checks</c> counts runs (by outcome),
+/// <c>eventshop.invariants.failed</c> is 1 for each check that failed in the latest run and 0 for each that held.
+/// </summary>
+public sealed partial class InvariantMonitor : BackgroundService
+{
+    public const string MeterName = "EventShop.Invariants";
+
+    readonly InvariantChecker _checker;
+    readonly IOptions<InvariantsSettings> _settings;
+    readonly ILogger<InvariantMonitor> _logger;
+    readonly Counter<long> _runs;
+    readonly Histogram<double> _duration;
+    readonly SemaphoreSlim _running = new(1, 1);
+    InvariantVerdict? _latest;
+
+    public InvariantMonitor(InvariantChecker checker, IOptions<InvariantsSettings> settings, IMeterFactory meters, ILogger<InvariantMonitor> logger)
+    {
+        _checker = checker;
+        _settings = settings;
+        _logger = logger;
+        var meter = meters.Create(MeterName);
+        _runs = meter.CreateCounter<long>("eventshop.invariants.checks", description: "Runs of the continuous invariant check, by outcome");
+        _duration = meter.CreateHistogram<double>("eventshop.invariants.duration", "s", "How long one run of the invariant check took");
+        meter.CreateObservableGauge("eventshop.invariants.failed", ObserveFailed,
+            description: "1 for each invariant that failed in the latest run, 0 for each that held");
+    }
+
+    public InvariantVerdict? Latest => Volatile.Read(ref _latest);
+
+    /// <summary>The latest verdict, or the first one, run now, when the loop has not finished a run yet.</summary>
+    public async Task<InvariantVerdict> CurrentAsync(CancellationToken cancellationToken) =>
+        Latest ?? await RunOnceAsync(cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_settings.Value.Interval);
+        do
+        {
+            try
+            {
+                // Polling, not traffic (ADR 0011): a run makes no trace here, and tells the services not to make one.
+                using (SuppressInstrumentationScope.Begin())
+                    await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogRunFailed(_logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    async Task<InvariantVerdict> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await _running.WaitAsync(cancellationToken);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var verdict = await _checker.RunAsync(cancellationToken);
+            _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _runs.Add(1, new KeyValuePair<string, object?>("outcome", verdict.Ok ? "ok" : "failed"));
+            var previous = Interlocked.Exchange(ref _latest, verdict);
+            foreach (var check in verdict.Checks.Where(x => !x.Ok && previous?.Checks.Any(p => p.Name == x.Name && !p.Ok) != true))
+                LogCheckFailed(_logger, check.Name, check.Detail);
+            return verdict;
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    IEnumerable<Measurement<int>> ObserveFailed() =>
+        Latest?.Checks.Select(x => new Measurement<int>(x.Ok ? 0 : 1, new KeyValuePair<string, object?>("check", x.Name))) ?? [];
+
+    public override void Dispose()
+    {
+        _running.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Invariant {Check} failed: {Detail}")]
+    static partial void LogCheckFailed(ILogger logger, string check, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Invariant check run failed")]
+    static partial void LogRunFailed(ILogger logger, Exception exception);
+}
