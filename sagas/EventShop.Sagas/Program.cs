@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSagasApi();
+app.MapFaultsApi("sagas"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<SagasDbContext>();
 await app.RunAsync();

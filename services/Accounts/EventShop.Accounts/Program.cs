@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapAccountsApi();
+app.MapFaultsApi("accounts"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<AccountsDbContext>();
 await app.RunAsync();

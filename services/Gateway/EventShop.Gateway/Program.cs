@@ -14,6 +14,7 @@ app.UseGatewayPipeline();
 app.MapDefaultEndpoints();
 app.MapDevTokenApi();
 app.MapCustomerSummaryApi();
+app.MapFaultsApi();
 app.MapApiReference();
 app.MapReverseProxy();
 

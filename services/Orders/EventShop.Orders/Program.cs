@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapOrdersApi();
+app.MapFaultsApi("orders"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<OrdersDbContext>();
 await app.RunAsync();

@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapPointsApi();
+app.MapFaultsApi("points"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<PointsDbContext>();
 await app.RunAsync();
