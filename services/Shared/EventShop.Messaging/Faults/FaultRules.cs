@@ -32,7 +32,26 @@ public sealed class FaultRules(IServiceScopeFactory scopeFactory, Type dbContext
     /// The rule that fires for this message, if any: a rule for <paramref name="messageType"/> (and the message's customer,
     /// when it names one) that has not fired <c>times</c> yet. Its firing is counted before it is returned.
     /// </summary>
-    public async ValueTask<FaultRule?> FireAsync(string messageType, object message, CancellationToken cancellationToken)
+    public ValueTask<FaultRule?> FireAsync(string messageType, object message, CancellationToken cancellationToken)
+    {
+        // The path of nearly every message: rules cached, none for this type. Synchronous, allocates nothing.
+        var snapshot = _snapshot;
+        if (snapshot is not null && Stopwatch.GetElapsedTime(snapshot.ReadAt) < _cacheDuration && !AnyFor(snapshot.Active, messageType))
+            return default;
+        return FireSlowAsync(messageType, message, cancellationToken);
+    }
+
+    static bool AnyFor(FaultRule[] rules, string messageType)
+    {
+        foreach (var rule in rules)
+        {
+            if (string.Equals(rule.MessageType, messageType, StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
+    async ValueTask<FaultRule?> FireSlowAsync(string messageType, object message, CancellationToken cancellationToken)
     {
         var snapshot = _snapshot;
         if (snapshot is null || Stopwatch.GetElapsedTime(snapshot.ReadAt) >= _cacheDuration)
