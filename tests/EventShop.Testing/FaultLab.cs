@@ -60,25 +60,49 @@ public sealed class FaultLab(EventShopSystem system)
         await http.DeleteAsync($"api/queues/{Uri.EscapeDataString(system.VirtualHost)}/{Uri.EscapeDataString(queue)}/contents");
     }
 
-    /// <summary>Every <c>_error</c> queue of the system that holds a message, with how many (read, not from the lagging statistics).</summary>
-    public async Task<Dictionary<string, int>> NonEmptyErrorQueuesAsync()
+    /// <summary>Waits until <paramref name="queue"/> holds a message about <paramref name="orderId"/> and returns it.</summary>
+    public async Task<JsonElement> WaitForMessageAsync(string queue, Guid orderId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            foreach (var message in await PeekAsync(queue))
+            {
+                if (Mentions(message, orderId))
+                    return message;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"no message about order {orderId} reached {queue}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Messages in the system's <c>_error</c> queues about any of <paramref name="orderIds"/>, by queue.</summary>
+    public async Task<Dictionary<string, int>> ErrorQueueMessagesAboutAsync(IReadOnlyCollection<Guid> orderIds)
     {
         using var http = TestInfrastructure.ManagementClient(system.Broker);
         var queues = await http.GetFromJsonAsync<JsonElement[]>($"api/queues/{Uri.EscapeDataString(system.VirtualHost)}?columns=name") ?? [];
-        var nonEmpty = new Dictionary<string, int>();
+        var found = new Dictionary<string, int>();
         foreach (var name in queues.Select(q => q.GetProperty("name").GetString()!).Where(n => n.EndsWith("_error", StringComparison.Ordinal)))
         {
-            var messages = await PeekAsync(name);
-            if (messages.Length > 0)
-                nonEmpty[name] = messages.Length;
+            var about = (await PeekAsync(name)).Count(message => orderIds.Any(id => Mentions(message, id)));
+            if (about > 0)
+                found[name] = about;
         }
-        return nonEmpty;
+        return found;
     }
 
-    /// <summary>The end state every fault test asks for: no ledger contradiction, outboxes drained, no error-queue message.</summary>
-    public async Task AssertNothingLeftAsync(TimeSpan? timeout = null)
+    static bool Mentions(JsonElement message, Guid orderId) =>
+        message.TryGetProperty("payload", out var payload) && payload.GetString() is { } text
+        && text.Contains(orderId.ToString(), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The end state every fault test asks for: outboxes drained, no ledger contradiction, and no message about the test's
+    /// orders in any error queue (other tests sharing the system may have left theirs).
+    /// </summary>
+    public async Task AssertNothingLeftAsync(params Guid[] orderIds)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (await Invariants.PendingOutboxMessagesAsync(system) != 0)
         {
             if (DateTime.UtcNow > deadline)
@@ -87,7 +111,7 @@ public sealed class FaultLab(EventShopSystem system)
         }
         if (await Invariants.ContradictoryLedgerEntriesAsync(system) != 0)
             throw new InvalidOperationException("the money ledger contradicts itself");
-        var errors = await NonEmptyErrorQueuesAsync();
+        var errors = await ErrorQueueMessagesAboutAsync(orderIds);
         if (errors.Count > 0)
             throw new InvalidOperationException($"messages left in error queues: {string.Join(", ", errors.Select(e => $"{e.Key}={e.Value}"))}");
     }

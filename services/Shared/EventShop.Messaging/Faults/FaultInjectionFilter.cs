@@ -37,9 +37,10 @@ public sealed class FaultInjectionFilter<TMessage>(FaultRules rules, UnitOfWork 
                 await next.Send(context);
                 break;
             case FaultActions.Duplicate:
-                // Handled twice in a row, as a redelivery right after the first commit would be: the inbox skips the second.
+                // Delivered twice: once handled, the same message (same MessageId) goes back to its queue, as a broker's
+                // redelivery or a publisher's retry would send it. The inbox must give it no second effect.
                 await next.Send(context);
-                await next.Send(context);
+                await SendCopyAsync(rule, context);
                 break;
             case FaultActions.Crash when rule.CrashPoint == CrashPoints.BeforeAck:
                 await next.Send(context);
@@ -58,6 +59,19 @@ public sealed class FaultInjectionFilter<TMessage>(FaultRules rules, UnitOfWork 
                 }
                 break;
         }
+    }
+
+    static async Task SendCopyAsync(FaultRule rule, ConsumeContext<TMessage> context)
+    {
+        var queue = await context.GetSendEndpoint(context.ReceiveContext.InputAddress);
+        await queue.Send(context.Message, Pipe.Execute<SendContext<TMessage>>(copy =>
+        {
+            copy.MessageId = context.MessageId;
+            copy.CorrelationId = context.CorrelationId;
+            copy.ConversationId = context.ConversationId;
+            copy.InitiatorId = context.InitiatorId;
+            copy.Headers.Set("EventShop-Fault-Rule", rule.Id.ToString());
+        }), context.CancellationToken);
     }
 
     void Report(FaultRule rule, ConsumeContext<TMessage> context)
