@@ -49,7 +49,9 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         .WithEnvironment("RabbitMq__Host", rabbitHost)
         .WithEnvironment("RabbitMq__Username", rabbitUser)
         .WithEnvironment("RabbitMq__Password", rabbitPassword)
-        .WithEnvironment("Auth__SigningKey", signingKey);
+        .WithEnvironment("Auth__SigningKey", signingKey)
+        // Fault injection (/api/faults, ADR 0014): on for a developer's run, as in infra/eventshop start.
+        .WithEnvironment("Faults__Enabled", "true");
 
     if (entry.Database is { } connectionName)
     {

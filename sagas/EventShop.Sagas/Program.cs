@@ -17,6 +17,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSagasApi();
 app.MapInvariantsApi();
+app.MapFaultsApi("sagas"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<SagasDbContext>();
 await app.RunAsync();

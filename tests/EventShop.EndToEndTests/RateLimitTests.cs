@@ -6,7 +6,8 @@ using EventShop.Testing;
 namespace EventShop.EndToEndTests;
 
 /// <summary>Rate limits at the gateway, per subject (or client IP when anonymous), on a system of their own with low limits.</summary>
-public sealed class RateLimitTests(RateLimitedEventShopSystem system) : IClassFixture<RateLimitedEventShopSystem>
+[Collection(ProductionLikeSystemCollection.Name)]
+public sealed class RateLimitTests(RateLimitedEventShopSystem system)
 {
     /// <summary>Buckets refill on a timer tick; Retry-After is rounded up to whole seconds, this covers the tick's own jitter.</summary>
     static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(250);

@@ -37,6 +37,12 @@ public class EventShopSystem : IAsyncLifetime
     /// <summary>Short so timeout paths finish quickly in tests; the product default is 30 s.</summary>
     protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(8);
 
+    /// <summary>Fault injection (<c>/api/faults</c>, ADR 0014): on, as in the local run; a production-like fixture turns it off.</summary>
+    protected virtual bool FaultsEnabled => true;
+
+    /// <summary>Restart a service that died on its own (a crash fault), as the run command's supervisor does.</summary>
+    protected virtual bool Supervise => false;
+
     public ServiceProcess this[string name] => _processes[name];
     public Uri GatewayAddress => _processes["gateway"].BaseAddress;
 
@@ -72,7 +78,7 @@ public class EventShopSystem : IAsyncLifetime
 
         var ports = Services.ToDictionary(s => s.Name, _ => TestInfrastructure.FreeTcpPort());
         foreach (var (name, project, database) in Services)
-            _processes[name] = new ServiceProcess(name, project, ports[name], Environment(name, database, ports));
+            _processes[name] = new ServiceProcess(name, project, ports[name], Environment(name, database, ports)) { Supervise = Supervise };
 
         // The services first (they migrate their own databases), then the gateway in front of them.
         foreach (var process in _processes.Values.Where(p => p.Name != "gateway"))
@@ -99,6 +105,7 @@ public class EventShopSystem : IAsyncLifetime
             // The gateway's continuous invariant check (ADR 0013): every second, so a test sees a fresh verdict soon.
             ["Invariants__Interval"] = "00:00:01",
             ["OTEL_SERVICE_NAME"] = name,
+            ["Faults__Enabled"] = FaultsEnabled ? "true" : "false",
         };
         if (database != "")
             environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));

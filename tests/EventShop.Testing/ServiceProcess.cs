@@ -6,11 +6,28 @@ namespace EventShop.Testing;
 /// <summary>
 /// One EventShop service running as a real process, exactly as the local run starts it, so tests can kill it (SIGKILL) and
 /// restart it. Its output is kept for the failure message.
+/// <para>
+/// With <see cref="Supervise"/> it is restarted when it dies on its own (a crash fault, ADR 0014), after 1 s, 2 s, 4 s...
+/// (at most 30 s; back to 1 s once it ran 30 s), as the run command's supervisor does; a kill by the test is not restarted.
+/// </para>
 /// </summary>
 public sealed class ServiceProcess(string name, string projectDirectory, int port, IReadOnlyDictionary<string, string> environment) : IAsyncDisposable
 {
+    static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
     readonly StringBuilder _output = new();
+    readonly Lock _lifecycle = new();
     Process? _process;
+    bool _stoppedByTest;
+    int _restarts;
+    int _consecutiveRestarts;
+    DateTime _startedAt;
+
+    /// <summary>Restart the process when it exits without the test having killed it.</summary>
+    public bool Supervise { get; init; }
+
+    /// <summary>How many times the supervisor restarted the process.</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
 
     public string Name { get; } = name;
     public int Port { get; } = port;
@@ -47,11 +64,45 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
         foreach (var (key, value) in environment)
             startInfo.Environment[key] = value;
 
-        _process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start {Name}");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        lock (_lifecycle)
+        {
+            _stoppedByTest = false;
+            _startedAt = DateTime.UtcNow;
+            var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start {Name}");
+            _process = process;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.EnableRaisingEvents = true;
+            process.Exited += (_, _) => OnExited(process);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+    }
+
+    void OnExited(Process process)
+    {
+        TimeSpan backoff;
+        lock (_lifecycle)
+        {
+            if (!Supervise || _stoppedByTest || !ReferenceEquals(process, _process))
+                return;
+            if (DateTime.UtcNow - _startedAt > MaxBackoff)
+                _consecutiveRestarts = 0;
+            backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, _consecutiveRestarts++)));
+        }
+
+        Append($"---- {Name} exited (code {process.ExitCode}); the supervisor restarts it in {backoff.TotalSeconds:0} s ----");
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(backoff);
+            lock (_lifecycle)
+            {
+                if (_stoppedByTest || !ReferenceEquals(process, _process))
+                    return;
+                Interlocked.Increment(ref _restarts);
+                Start();
+            }
+        });
     }
 
     public async Task WaitHealthyAsync(TimeSpan timeout)
@@ -81,6 +132,8 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
     /// <summary>SIGKILL: no graceful shutdown, no chance to flush anything. What a crash looks like.</summary>
     public async Task KillAsync()
     {
+        lock (_lifecycle)
+            _stoppedByTest = true;
         if (_process is null || _process.HasExited)
             return;
         _process.Kill(entireProcessTree: true);

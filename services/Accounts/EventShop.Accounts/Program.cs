@@ -17,6 +17,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapAccountsApi();
 app.MapInvariantsApi();
+app.MapFaultsApi("accounts"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<AccountsDbContext>();
 await app.RunAsync();

@@ -15,6 +15,7 @@ app.MapDefaultEndpoints();
 app.MapDevTokenApi();
 app.MapCustomerSummaryApi();
 app.MapInvariantsApi();
+app.MapFaultsApi();
 app.MapApiReference();
 app.MapReverseProxy();
 

@@ -17,6 +17,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapInvariantsApi();
+app.MapFaultsApi("orders"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<OrdersDbContext>();
 await app.RunAsync();

@@ -17,6 +17,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapPointsApi();
 app.MapInvariantsApi();
+app.MapFaultsApi("points"); // only with Faults:Enabled (ADR 0014)
 
 await app.MigrateDatabaseAsync<PointsDbContext>();
 await app.RunAsync();

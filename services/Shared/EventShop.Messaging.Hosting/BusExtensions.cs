@@ -17,6 +17,7 @@ public static class BusExtensions
     public static IHostApplicationBuilder AddEventShopBus(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator> registerConsumers)
     {
         var settings = builder.Configuration.GetSection(RabbitMqSettings.Section).Get<RabbitMqSettings>() ?? new RabbitMqSettings();
+        var faultsEnabled = MessagingServiceCollectionExtensions.FaultsEnabled(builder.Configuration);
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -64,6 +65,8 @@ public static class BusExtensions
                     retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
                     retry.Ignore<PoisonMessageException>();
                 });
+                if (faultsEnabled)
+                    rabbit.UseFaultInjection(context);
                 rabbit.UseTransactionalInbox(context);
                 rabbit.ConfigureEndpoints(context);
             });

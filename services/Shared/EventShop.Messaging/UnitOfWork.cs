@@ -1,3 +1,4 @@
+using EventShop.Messaging.Faults;
 using EventShop.Messaging.Outbox;
 using EventShop.Messaging.Storage;
 using MassTransit;
@@ -33,6 +34,9 @@ public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal, T
     bool _useChangeTracker;
 
     public DbContext DbContext { get; } = dbContext;
+
+    /// <summary>A fault rule for the consumed message, armed by the fault injection filter (ADR 0014); null otherwise.</summary>
+    internal ArmedFault? ArmedFault { get; set; }
 
     /// <summary>Whether a transaction is open on the service's database for this unit of work.</summary>
     public bool InTransaction => _transaction is not null;
@@ -142,9 +146,48 @@ public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal, T
     /// <summary>Ends a consumed message's unit of work after its handler: writes, commits, signals (the inbox filter).</summary>
     internal async Task CommitMessageAsync(CancellationToken cancellationToken)
     {
+        if (ArmedFault is null)
+        {
+            await WriteAsync(cancellationToken);
+            await CommitTransactionAsync(cancellationToken);
+            Committed();
+            return;
+        }
+
+        InjectFault(CommitStage.BeforeWrite);
         await WriteAsync(cancellationToken);
+        InjectFault(CommitStage.BeforeCommit);
         await CommitTransactionAsync(cancellationToken);
+        InjectFault(CommitStage.AfterCommit);
+        InjectFault(CommitStage.HandOver);
         Committed();
+    }
+
+    enum CommitStage { BeforeWrite, BeforeCommit, AfterCommit, HandOver }
+
+    /// <summary>The one hook of fault injection in the unit of work (ADR 0014): the armed rule acts at its stage of the commit.</summary>
+    void InjectFault(CommitStage stage)
+    {
+        var (rule, logger) = ArmedFault!;
+        switch (stage)
+        {
+            case CommitStage.BeforeWrite when rule.Action == FaultActions.DropReply:
+                // The effect commits, what it would have sent is discarded in the same transaction: a reply lost for good.
+                _rows.RemoveAll(row => row is OutboxMessage);
+                _outbox.Clear();
+                break;
+            case CommitStage.BeforeCommit when rule.CrashPoint == CrashPoints.BeforeCommit:
+            case CommitStage.AfterCommit when rule.CrashPoint == CrashPoints.AfterCommit:
+                FaultCrash.Now(rule, rule.CrashPoint, logger);
+                break;
+            case CommitStage.HandOver when rule.CrashPoint == CrashPoints.AfterPublish:
+                // Dies inside the relay, between the broker's confirm and the delete of the rows (or now, with nothing to send).
+                if (_outbox.Count == 0)
+                    FaultCrash.Now(rule, rule.CrashPoint, logger);
+                else
+                    outboxSignal.OnPublished(_outbox.Select(row => row.Id), () => FaultCrash.Now(rule, rule.CrashPoint, logger));
+                break;
+        }
     }
 
     /// <summary>Rolls back whatever is open and forgets everything collected.</summary>

@@ -155,6 +155,7 @@ public sealed class OutboxRelay<TDbContext>(
             throw;
         }
 
+        signal.Published(sentIds);
         signal.Released(failedIds);
         if (_confirmed.Count == 0)
             _firstConfirmedAt = Stopwatch.GetTimestamp();
@@ -269,6 +270,7 @@ public sealed class OutboxRelay<TDbContext>(
             return (0, 0, 0);
 
         var (sentIds, failedIds) = await PublishAsync(rows, cancellationToken);
+        signal.Published(sentIds);
 
         if (sentIds.Length > 0)
             await dbContext.Set<OutboxMessage>().Where(x => sentIds.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);

@@ -12,6 +12,7 @@ public sealed class OutboxSignal : IDisposable
     readonly SemaphoreSlim _signal = new(0, 1);
     readonly ConcurrentQueue<OutboxMessage> _committed = new();
     readonly ConcurrentDictionary<long, byte> _inFlight = new();
+    readonly ConcurrentDictionary<long, Action> _onPublished = new();
     int _queued;
 
     /// <summary>Beyond this many rows waiting in memory (the broker has been away a while) rows are left to the poll alone.</summary>
@@ -63,6 +64,25 @@ public sealed class OutboxSignal : IDisposable
             rows.Add(row);
         }
         return rows;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the relay's thread once one of the rows is confirmed, before it is deleted (fault injection, ADR 0014).</summary>
+    internal void OnPublished(IEnumerable<long> ids, Action action)
+    {
+        foreach (var id in ids)
+            _onPublished[id] = action;
+    }
+
+    /// <summary>The relay has the broker's confirm for these rows and has not deleted them yet.</summary>
+    internal void Published(IEnumerable<long> ids)
+    {
+        if (_onPublished.IsEmpty)
+            return;
+        foreach (var id in ids)
+        {
+            if (_onPublished.TryRemove(id, out var action))
+                action();
+        }
     }
 
     internal bool HasCommitted => !_committed.IsEmpty;
