@@ -59,11 +59,10 @@ public sealed class Gateway(HttpClient http) : IDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
     }
 
-    public async Task<JsonElement?> PostAsync(string path, object? body = null, CancellationToken cancellationToken = default)
+    public async Task PostAsync(string path, object? body = null, CancellationToken cancellationToken = default)
     {
         using var response = await SendAsync(HttpMethod.Post, path, body, cancellationToken: cancellationToken);
         await EnsureAsync(response, $"POST {path}");
-        return response.Content.Headers.ContentLength == 0 ? null : await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
     }
 
     /// <summary>Whether a route exists: 404 means the feature is absent (fault injection is off, or not built yet).</summary>

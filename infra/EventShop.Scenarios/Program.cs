@@ -6,7 +6,7 @@ const string Usage = """
     usage: scenario run <file|name>... [--verbose]
            scenario run --all [--parallel N] [--verbose]
            scenario export <orderId> [--out file]
-    options: --gateway URL (or EVENTSHOP_GATEWAY; default http://localhost:8080), --dir DIR (the library; default scenarios/)
+    options: --gateway URL (or EVENTSHOP_GATEWAY; default http://localhost:8080), --dir DIR (the library; or EVENTSHOP_SCENARIOS; default scenarios/)
     exit code: 0 when every expectation holds, 1 when one does not (or the system lacks what a scenario needs), 2 for bad usage
     """;
 
@@ -23,7 +23,7 @@ string? Option(string name)
 bool Flag(string name) => arguments.Remove(name);
 
 var gatewayAddress = new Uri(Option("--gateway") ?? Environment.GetEnvironmentVariable("EVENTSHOP_GATEWAY") ?? "http://localhost:8080");
-var directory = Option("--dir") ?? "scenarios";
+var directory = Option("--dir") ?? Environment.GetEnvironmentVariable("EVENTSHOP_SCENARIOS") ?? "scenarios";
 var parallelism = int.TryParse(Option("--parallel"), out var p) ? p : 4;
 var output = Option("--out");
 var verbose = Flag("--verbose");

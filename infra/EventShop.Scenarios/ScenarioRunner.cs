@@ -141,7 +141,7 @@ public sealed class ScenarioRunner(Gateway gateway, bool restartsCrashedServices
             merchantId = run.IdOf(group.Merchant),
             items = group.ItemsToSubmit().Select(i => new { sku = i.Sku, quantity = i.Quantity, unitPrice = i.UnitPrice }).ToArray(),
         };
-        var key = $"{run.Id}-{order.Label}";
+        var key = $"{run.Id}-{Guid.NewGuid():N}";
         var (traceId, traceParent) = Gateway.NewTraceParent();
         order.TraceId = traceId;
         order.OrderId = await PostOrderAsync(run, order, body, key, traceParent, cancellationToken);
@@ -177,12 +177,12 @@ public sealed class ScenarioRunner(Gateway gateway, bool restartsCrashedServices
         var expect = group.Expect;
         foreach (var order in submitted)
         {
-            var before = run.Differences.Count;
-            CheckOrder(run, order, expect);
-            if (Verbose || group.Count <= 5 || run.Differences.Count > before)
+            var differences = CheckOrder(order, expect);
+            if (Verbose || group.Count <= 5 || differences.Count > 0)
                 PrintTimeline(run, order);
             else
                 run.Print($"  order {order.Label} {order.OrderId}: {order.Describe()}");
+            differences.ForEach(run.Differ);
         }
         if (expect.Outcomes.Count > 0)
         {
@@ -230,18 +230,19 @@ public sealed class ScenarioRunner(Gateway gateway, bool restartsCrashedServices
         run.Ended.Add(order);
     }
 
-    static void CheckOrder(Run run, PlacedOrder order, OrderExpectation expect)
+    static List<string> CheckOrder(PlacedOrder order, OrderExpectation expect)
     {
+        var differences = new List<string>();
         var name = $"order {order.Label} ({order.OrderId})";
         if (expect.Status is { } status && status != order.Status)
-            run.Differ($"{name}: status expected {status}, actual {order.Status}{(order.FailureReason is null ? "" : $" ({order.FailureReason})")}");
+            differences.Add($"{name}: status expected {status}, actual {order.Status}{(order.FailureReason is null ? "" : $" ({order.FailureReason})")}");
         if (expect.FailureCode is { } code && code != order.FailureCode)
-            run.Differ($"{name}: failureCode expected {code}, actual {order.FailureCode ?? "none"}" +
+            differences.Add($"{name}: failureCode expected {code}, actual {order.FailureCode ?? "none"}" +
                 $"{(order.FailureCodeDerived ? $" (read from failureReason '{order.FailureReason}')" : "")}");
         if (expect.FailureReason is { } reason && order.FailureReason?.Contains(reason, StringComparison.OrdinalIgnoreCase) != true)
-            run.Differ($"{name}: failureReason expected to contain '{reason}', actual '{order.FailureReason ?? "none"}'");
+            differences.Add($"{name}: failureReason expected to contain '{reason}', actual '{order.FailureReason ?? "none"}'");
         if (expect.PointsAccrued is { } points && points != (order.PointsAccrued ?? 0))
-            run.Differ($"{name}: pointsAccrued expected {points}, actual {order.PointsAccrued?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
+            differences.Add($"{name}: pointsAccrued expected {points}, actual {order.PointsAccrued?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
         if (expect.States.Count > 0)
         {
             var visited = order.History.Select(t => t.ToState).ToList();
@@ -250,11 +251,12 @@ public sealed class ScenarioRunner(Gateway gateway, bool restartsCrashedServices
                 if (position < expect.States.Count && state == expect.States[position])
                     position++;
             if (position < expect.States.Count)
-                run.Differ($"{name}: states expected to pass through {string.Join(" -> ", expect.States)}, actual " +
+                differences.Add($"{name}: states expected to pass through {string.Join(" -> ", expect.States)}, actual " +
                     $"{(visited.Count == 0 ? "no saga history" : string.Join(" -> ", visited))} (missing {expect.States[position]})");
         }
         if (Durations.Parse(expect.MinDuration, "minDuration") is { } minimum && order.Duration < minimum)
-            run.Differ($"{name}: expected to take at least {minimum.TotalSeconds:0.###} s, actual {order.Duration.TotalSeconds:0.###} s");
+            differences.Add($"{name}: expected to take at least {minimum.TotalSeconds:0.###} s, actual {order.Duration.TotalSeconds:0.###} s");
+        return differences;
     }
 
     async Task CheckFinalAsync(Run run, CancellationToken cancellationToken)
@@ -363,7 +365,7 @@ public sealed class ScenarioRunner(Gateway gateway, bool restartsCrashedServices
         {
             var role = CompensationStates.Contains(step.ToState) ? "  (compensation)" : "";
             lines.AppendLine(CultureInfo.InvariantCulture,
-                $"    +{(step.At - start!.Value).TotalSeconds,7:0.000}s  {step.Event,-24} {step.FromState} -> {step.ToState}{role}");
+                $"    {"+" + (step.At - start!.Value).TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + "s",9}  {step.Event,-24} {step.FromState} -> {step.ToState}{role}");
         }
         if (order.History.Length == 0)
             lines.AppendLine("    (no saga history)");
