@@ -16,6 +16,8 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSagasApi();
+app.MapSagaActionsApi();
+app.MapAuditApi();
 
 await app.MigrateDatabaseAsync<SagasDbContext>();
 await app.RunAsync();

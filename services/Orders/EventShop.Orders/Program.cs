@@ -16,6 +16,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapOrdersApi();
+app.MapPendingOrdersApi();
 
 await app.MigrateDatabaseAsync<OrdersDbContext>();
 await app.RunAsync();
