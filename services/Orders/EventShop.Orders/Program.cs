@@ -14,6 +14,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapParkedMessages<OrdersDbContext>();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapPendingOrdersApi();
