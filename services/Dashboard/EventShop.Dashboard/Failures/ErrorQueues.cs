@@ -29,7 +29,7 @@ public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpC
     const int MaxPerQueue = 1000;
     readonly BrokerSettings _settings = options.Value;
 
-    /// <summary>Every error queue of the vhost that holds messages, by the management API.</summary>
+    /// <summary>Every error queue of the vhost, by the management API.</summary>
     public async Task<string[]> QueuesAsync(CancellationToken cancellationToken)
     {
         using var http = httpClients.CreateClient(nameof(ErrorQueues));
@@ -37,8 +37,9 @@ public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpC
         var credentials = $"{_settings.ManagementUsername ?? _settings.Username}:{_settings.ManagementPassword ?? _settings.Password}";
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         var queues = await http.GetFromJsonAsync<QueueInfo[]>(
-            $"api/queues/{Uri.EscapeDataString(_settings.VirtualHost)}?columns=name,messages", cancellationToken) ?? [];
-        return [.. queues.Where(q => q.Name.EndsWith("_error", StringComparison.Ordinal) && q.Messages > 0).Select(q => q.Name).Order(StringComparer.Ordinal)];
+            $"api/queues/{Uri.EscapeDataString(_settings.VirtualHost)}?columns=name", cancellationToken) ?? [];
+        // Every error queue, not only those the management API counts messages in: its counts lag by seconds.
+        return [.. queues.Where(q => q.Name.EndsWith("_error", StringComparison.Ordinal)).Select(q => q.Name).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>
@@ -181,5 +182,5 @@ public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpC
     [GeneratedRegex(@"EventShop\.(\w+)")]
     private static partial Regex ServiceName();
 
-    sealed record QueueInfo(string Name, long Messages);
+    sealed record QueueInfo(string Name);
 }
