@@ -14,10 +14,13 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapParkedMessages<SagasDbContext>();
 app.MapOpenApi();
 app.MapSagasApi();
 app.MapInvariantsApi();
 app.MapFaultsApi("sagas"); // only with Faults:Enabled (ADR 0014)
+app.MapSagaActionsApi();
+app.MapAuditApi();
 
 await app.MigrateDatabaseAsync<SagasDbContext>();
 await app.RunAsync();

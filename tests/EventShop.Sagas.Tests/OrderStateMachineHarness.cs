@@ -68,6 +68,14 @@ public sealed class OrderStateMachineHarness : IAsyncLifetime
     // Every EventShop message carries OrderId (the saga's CorrelationId).
     bool IsThisOrder(object message) => (Guid)message.GetType().GetProperty("OrderId")!.GetValue(message)! == OrderId;
 
+    /// <summary>Waits (bounded, about 5 s) until <paramref name="condition"/> holds; fails the test otherwise.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        for (var i = 0; i < 100 && !condition(); i++)
+            await Task.Delay(50);
+        Assert.True(condition(), what);
+    }
+
     /// <summary>Lets the in-memory bus finish delivering, so "nothing was published" assertions are meaningful.</summary>
     public Task SettleAsync() => Harness.InactivityTask;
 }

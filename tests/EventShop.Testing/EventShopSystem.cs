@@ -98,6 +98,7 @@ public class EventShopSystem : IAsyncLifetime
             ["RabbitMq__VirtualHost"] = VirtualHost,
             ["RabbitMq__Username"] = Broker.Username,
             ["RabbitMq__Password"] = Broker.Password,
+            ["RabbitMq__ManagementPort"] = Broker.ManagementPort.ToString(),
             ["Saga__StepTimeout"] = StepTimeout.ToString("c"),
             // Orders asks the saga again about an order Pending this long (ADR 0008); a step timeout here, minutes in production.
             ["Orders__Reconciler__PendingBudget"] = StepTimeout.ToString("c"),
@@ -110,7 +111,11 @@ public class EventShopSystem : IAsyncLifetime
         if (database != "")
             environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));
         foreach (var cluster in Services.Select(s => s.Name).Where(n => n != "gateway"))
+        {
             environment[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{ports[cluster]}";
+            // Where one service calls another directly (the dashboard and the saga host, for operators' lists and actions).
+            environment[$"Services__{cluster}"] = $"http://127.0.0.1:{ports[cluster]}";
+        }
         foreach (var (key, value) in ExtraEnvironment(name))
             environment[key] = value;
         return environment;

@@ -13,13 +13,17 @@ public sealed record SagaTransitionResponse(DateTimeOffset At, string Event, str
 public sealed record SagaResponse(
     Guid OrderId, string State, string CustomerId, string MerchantId, decimal Total, string? FailureReason,
     DateTimeOffset? StepDeadline, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, SagaTransitionResponse[]? History,
-    string? CompensationFailure = null, bool NeedsOperator = false);
+    string? CompensationFailure = null, bool NeedsOperator = false, string? FailureCode = null, int StepAttempts = 0);
 
-public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, int> Counts, int Stuck, int NeedsOperator = 0);
+/// <param name="StuckItems">With stuck=true: every stuck saga with why, then the orders Pending past the budget with no saga.</param>
+public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, int> Counts, int Stuck, int NeedsOperator = 0,
+    StuckItemResponse[]? StuckItems = null);
+
+/// <param name="Kind"><c>saga</c> (over its state's budget) or <c>order-without-saga</c> (Pending past the budget, no saga).</param>
+public sealed record StuckItemResponse(Guid OrderId, string Kind, string? State, double SecondsInState, double BudgetSeconds, string Reason);
 
 public static class SagasApi
 {
-    static readonly string[] TerminalStates = ["Completed", "Cancelled"];
     const int MaxStuckAfterSeconds = 7 * 24 * 3600;
 
     /// <summary>Ended, but not by itself: nothing will move these sagas on until an operator acts.</summary>
@@ -45,7 +49,7 @@ public static class SagasApi
 
         return TypedResults.Ok(new SagaResponse(saga.CorrelationId, saga.CurrentState, saga.CustomerId, saga.MerchantId, saga.Total,
             saga.FailureReason, saga.StepDeadline, saga.CreatedAt, saga.UpdatedAt, history,
-            saga.CompensationFailure, saga.CurrentState == NeedsOperatorState));
+            saga.CompensationFailure, saga.CurrentState == NeedsOperatorState, saga.FailureCode, saga.StepAttempts));
     }
 
     /// <summary>
@@ -54,7 +58,7 @@ public static class SagasApi
     /// </summary>
     static async Task<Results<Ok<SagaListResponse>, ValidationProblem>> ListSagas(
         string? state, int? limit, bool? stuck, int? stuckAfterSeconds, SagaStateMachine<OrderState> machine, SagasDbContext db,
-        TimeProvider clock, CancellationToken cancellationToken)
+        StuckSagas stuckSagas, OrdersClient orders, HttpContext http, ILogger<SagaListResponse> logger, CancellationToken cancellationToken)
     {
         var stateNames = machine.States.Select(x => x.Name).ToArray();
         var knownState = state is null ? null : stateNames.FirstOrDefault(name => string.Equals(name, state, StringComparison.OrdinalIgnoreCase));
@@ -65,24 +69,62 @@ public static class SagasApi
         if (!validation.IsValid)
             return validation.ToProblem();
 
-        var stuckBefore = clock.GetUtcNow() - TimeSpan.FromSeconds(stuckAfterSeconds ?? 60);
+        // Stuck by each state's budget on the database's clock, unless the caller asks for one uniform age.
+        TimeSpan? uniformBudget = stuckAfterSeconds is null ? null : TimeSpan.FromSeconds(stuckAfterSeconds.Value);
+        var stuckList = await stuckSagas.FindAsync(uniformBudget, 10_000, cancellationToken);
         var query = db.OrderStates.AsNoTracking();
         if (knownState is not null)
             query = query.Where(x => x.CurrentState == knownState);
         if (stuck == true)
-            query = query.Where(x => !TerminalStates.Contains(x.CurrentState) && x.UpdatedAt < stuckBefore);
+        {
+            var stuckIds = stuckList.Take(limit ?? 50).Select(x => x.OrderId).ToArray();
+            query = query.Where(x => stuckIds.Contains(x.CorrelationId));
+        }
 
         var items = await query.OrderByDescending(x => x.UpdatedAt).Take(limit ?? 50)
             .Select(x => new SagaResponse(x.CorrelationId, x.CurrentState, x.CustomerId, x.MerchantId, x.Total, x.FailureReason,
-                x.StepDeadline, x.CreatedAt, x.UpdatedAt, null, x.CompensationFailure, x.CurrentState == NeedsOperatorState))
+                x.StepDeadline, x.CreatedAt, x.UpdatedAt, null, x.CompensationFailure, x.CurrentState == NeedsOperatorState, x.FailureCode, x.StepAttempts))
             .ToArrayAsync(cancellationToken);
 
         var counts = await db.OrderStates.AsNoTracking().GroupBy(x => x.CurrentState)
             .Select(g => new { State = g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.State, x => x.Count, cancellationToken);
-        var stuckCount = await db.OrderStates.AsNoTracking()
-            .CountAsync(x => !TerminalStates.Contains(x.CurrentState) && x.UpdatedAt < stuckBefore, cancellationToken);
+        StuckItemResponse[]? stuckItems = null;
+        if (stuck == true)
+        {
+            stuckItems = [.. stuckList.Where(x => knownState is null || x.State == knownState).Take(limit ?? 50)
+                .Select(x => new StuckItemResponse(x.OrderId, "saga", x.State, x.InState.TotalSeconds, x.Budget.TotalSeconds, x.Reason)),
+                .. await OrdersWithoutSagaAsync(uniformBudget ?? stuckSagas.BudgetOf("Debiting"), limit ?? 50, db, orders, http, logger, cancellationToken)];
+        }
 
-        return TypedResults.Ok(new SagaListResponse(items, counts, stuckCount, counts.GetValueOrDefault(NeedsOperatorState)));
+        return TypedResults.Ok(new SagaListResponse(items, counts, stuckList.Count, counts.GetValueOrDefault(NeedsOperatorState), stuckItems));
+    }
+
+    /// <summary>
+    /// Orders Pending past the budget that have no saga at all (their OrderSubmitted never arrived): Orders names the
+    /// Pending ones, this service knows which have a saga. Orders unreachable: the list says so instead of failing.
+    /// </summary>
+    static async Task<StuckItemResponse[]> OrdersWithoutSagaAsync(TimeSpan budget, int limit, SagasDbContext db, OrdersClient orders,
+        HttpContext http, ILogger logger, CancellationToken cancellationToken)
+    {
+        PendingOrder[] pending;
+        try
+        {
+            pending = await orders.PendingAsync(budget, 500, http.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null,
+                cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            logger.LogWarning(exception, "Orders could not list its Pending orders for the stuck list");
+            return [new StuckItemResponse(Guid.Empty, "orders-unavailable", null, 0, budget.TotalSeconds,
+                "Orders did not answer: orders Pending with no saga cannot be listed right now")];
+        }
+
+        var ids = pending.Select(x => x.OrderId).ToArray();
+        var withSaga = await db.OrderStates.AsNoTracking().Where(x => ids.Contains(x.CorrelationId)).Select(x => x.CorrelationId)
+            .ToListAsync(cancellationToken);
+        return [.. pending.Where(x => !withSaga.Contains(x.OrderId)).Take(limit)
+            .Select(x => new StuckItemResponse(x.OrderId, "order-without-saga", null, x.PendingSeconds, budget.TotalSeconds,
+                $"Pending for {(long)x.PendingSeconds} s with no saga: its OrderSubmitted never reached the saga host"))];
     }
 }

@@ -3,6 +3,7 @@ using EventShop.Messaging;
 using EventShop.Sagas.Infrastructure;
 using EventShop.Sagas.OrderPlacement;
 using EventShop.ServiceDefaults;
+using OpenTelemetry.Metrics;
 
 namespace EventShop.Sagas.Extensions;
 
@@ -17,6 +18,13 @@ public static class SagasServiceExtensions
         builder.AddServiceDatabase<SagasDbContext>("Sagas");
         builder.Services.AddTransactionalMessaging<SagasDbContext>(builder.Configuration);
         builder.Services.AddHostedService<StepTimeoutSweeper>();
+        builder.Services.Configure<StuckOptions>(builder.Configuration.GetSection(StuckOptions.Section));
+        builder.Services.AddScoped<StuckSagas>();
+        builder.Services.AddHostedService<SagaGauges>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(SagaMetrics.MeterName));
+        // Orders answers which orders are Pending with no saga (GET /api/sagas?stuck=true).
+        builder.Services.AddHttpClient<OrdersClient>(http =>
+            http.BaseAddress = new Uri(builder.Configuration["Services:orders"] ?? "http://localhost:5101"));
         builder.AddEventShopBus(bus =>
             bus.AddSagaStateMachine<OrderStateMachine, OrderState>(typeof(OrderStateDefinition)).PostgresRepository());
         return builder;

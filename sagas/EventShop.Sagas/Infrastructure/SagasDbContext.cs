@@ -8,12 +8,14 @@ public sealed class SagasDbContext(DbContextOptions<SagasDbContext> options) : D
 {
     public DbSet<OrderState> OrderStates => Set<OrderState>();
     public DbSet<OrderSagaTransition> Transitions => Set<OrderSagaTransition>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema("sagas");
         modelBuilder.ApplyConfiguration(new OrderStateMap());
         modelBuilder.ApplyConfiguration(new OrderSagaTransitionMap());
+        modelBuilder.ApplyConfiguration(new AuditEntryMap());
         modelBuilder.AddTransactionalMessaging();
     }
 }

@@ -19,6 +19,18 @@ public sealed class OrderState : SagaStateMachineInstance
     /// <summary>Why the saga stopped in CompensationFailed: which compensation got no reply, how often it was sent.</summary>
     public string? CompensationFailure { get; set; }
 
+    /// <summary>A stable code for <see cref="FailureReason"/> (<see cref="FailureCodes"/>).</summary>
+    public string? FailureCode { get; set; }
+
+    /// <summary>In CompensationFailed: the compensating state that gave up, which an operator's retry resumes.</summary>
+    public string? FailedCompensation { get; set; }
+
+    /// <summary>
+    /// When the saga entered its current state, on the database's clock, written by the database only (the same trigger as
+    /// <see cref="StepDeadline"/>): what "stuck" is measured against.
+    /// </summary>
+    public DateTimeOffset? StateEnteredAt { get; set; }
+
     /// <summary>
     /// How long the current step waits for its reply; null once the saga has ended. The saga sets only this: the database
     /// turns it into <see cref="StepDeadline"/> on its own clock whenever <see cref="StepToken"/> changes (a trigger, ADR 0008),

@@ -44,6 +44,16 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             e.CorrelateById(m => m.Message.OrderId);
             e.OnMissingInstance(m => m.Discard());
         });
+        Event(() => RetryRequested, e =>
+        {
+            e.CorrelateById(m => m.Message.OrderId);
+            e.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => CancelRequested, e =>
+        {
+            e.CorrelateById(m => m.Message.OrderId);
+            e.OnMissingInstance(m => m.Discard());
+        });
 
         InstanceState(x => x.CurrentState);
 
@@ -69,13 +79,15 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .TransitionTo(Crediting),
             // Nothing was taken: nothing to undo.
             When(CustomerDebitRejected)
-                .Then(context => Fail(context.Saga, $"Customer debit rejected: {context.Message.Reason}"))
+                .Then(context => Fail(context.Saga, FailureCodes.StepRejected, $"Customer debit rejected: {context.Message.Reason}"))
                 .Then(EndSaga)
                 .Publish(context => CancellationOf(context.Saga))
                 .TransitionTo(Cancelled),
             // The debit may still happen late: the refund returns it, or voids it if it has not arrived yet.
-            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), _ => "Customer debit timed out", Refund, Refunding),
-            UndoUncertainStep(When(DebitFaulted), context => FaultReason("Customer debit", context.Message), Refund, Refunding));
+            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), FailureCodes.StepTimedOut, _ => "Customer debit timed out", Refund, Refunding),
+            UndoUncertainStep(When(DebitFaulted), FailureCodes.StepFailed, context => FaultReason("Customer debit", context.Message), Refund, Refunding),
+            RetryStepOnRequest(context => new DebitCustomer(context.Saga.CorrelationId, context.Saga.CustomerId, context.Saga.Total)),
+            UndoUncertainStep(When(CancelRequested), FailureCodes.CancelledByOperator, _ => CancelledByOperatorReason, Refund, Refunding));
 
         During(Crediting,
             When(MerchantCredited)
@@ -83,12 +95,14 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Publish(context => new AccruePoints(context.Saga.CorrelationId, context.Saga.CustomerId, context.Saga.Points))
                 .TransitionTo(Accruing),
             When(MerchantCreditRejected)
-                .Then(context => Fail(context.Saga, $"Merchant credit rejected: {context.Message.Reason}"))
+                .Then(context => Fail(context.Saga, FailureCodes.StepRejected, $"Merchant credit rejected: {context.Message.Reason}"))
                 .Then(StartStep)
                 .Publish(context => Refund(context.Saga))
                 .TransitionTo(Refunding),
-            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), _ => "Merchant credit timed out", ReverseCredit, ReversingCredit),
-            UndoUncertainStep(When(CreditFaulted), context => FaultReason("Merchant credit", context.Message), ReverseCredit, ReversingCredit));
+            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), FailureCodes.StepTimedOut, _ => "Merchant credit timed out", ReverseCredit, ReversingCredit),
+            UndoUncertainStep(When(CreditFaulted), FailureCodes.StepFailed, context => FaultReason("Merchant credit", context.Message), ReverseCredit, ReversingCredit),
+            RetryStepOnRequest(context => new CreditMerchant(context.Saga.CorrelationId, context.Saga.MerchantId, context.Saga.Total)),
+            UndoUncertainStep(When(CancelRequested), FailureCodes.CancelledByOperator, _ => CancelledByOperatorReason, ReverseCredit, ReversingCredit));
 
         During(Accruing,
             When(PointsAccrued)
@@ -96,33 +110,45 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Publish(context => new OrderCompleted(context.Saga.CorrelationId, context.Saga.Points, _clock.GetUtcNow()))
                 .TransitionTo(Completed),
             When(PointsAccrualRejected)
-                .Then(context => Fail(context.Saga, $"Points accrual rejected: {context.Message.Reason}"))
+                .Then(context => Fail(context.Saga, FailureCodes.StepRejected, $"Points accrual rejected: {context.Message.Reason}"))
                 .Then(StartStep)
                 .Publish(context => ReverseCredit(context.Saga))
                 .TransitionTo(ReversingCredit),
-            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), _ => "Points accrual timed out", ReversePoints, ReversingPoints),
-            UndoUncertainStep(When(AccrualFaulted), context => FaultReason("Points accrual", context.Message), ReversePoints, ReversingPoints));
+            UndoUncertainStep(When(StepTimedOut, IsCurrentStep), FailureCodes.StepTimedOut, _ => "Points accrual timed out", ReversePoints, ReversingPoints),
+            UndoUncertainStep(When(AccrualFaulted), FailureCodes.StepFailed, context => FaultReason("Points accrual", context.Message), ReversePoints, ReversingPoints),
+            RetryStepOnRequest(context => new AccruePoints(context.Saga.CorrelationId, context.Saga.CustomerId, context.Saga.Points)),
+            UndoUncertainStep(When(CancelRequested), FailureCodes.CancelledByOperator, _ => CancelledByOperatorReason, ReversePoints, ReversingPoints));
 
         During(ReversingPoints,
             When(PointsAccrualReversed)
                 .Then(StartStep)
                 .Publish(context => ReverseCredit(context.Saga))
                 .TransitionTo(ReversingCredit),
-            RetryCompensation("Points reversal", ReversePoints));
+            RetryCompensation("Points reversal", ReversePoints),
+            RetryStepOnRequest(context => ReversePoints(context.Saga)));
 
         During(ReversingCredit,
             When(MerchantCreditReversed)
                 .Then(StartStep)
                 .Publish(context => Refund(context.Saga))
                 .TransitionTo(Refunding),
-            RetryCompensation("Merchant credit reversal", ReverseCredit));
+            RetryCompensation("Merchant credit reversal", ReverseCredit),
+            RetryStepOnRequest(context => ReverseCredit(context.Saga)));
 
         During(Refunding,
             When(CustomerRefunded)
                 .Then(EndSaga)
                 .Publish(context => CancellationOf(context.Saga))
                 .TransitionTo(Cancelled),
-            RetryCompensation("Customer refund", Refund));
+            RetryCompensation("Customer refund", Refund),
+            RetryStepOnRequest(context => Refund(context.Saga)));
+
+        // Only an operator moves a saga on from here: retrying sends the compensation that ran out of attempts once more,
+        // with a fresh budget, from the state it gave up in.
+        During(CompensationFailed,
+            ResumeCompensation(nameof(ReversingPoints), () => ReversingPoints, ReversePoints),
+            ResumeCompensation(nameof(ReversingCredit), () => ReversingCredit, ReverseCredit),
+            ResumeCompensation(nameof(Refunding), () => Refunding, Refund));
 
         // Orders re-publishes OrderSubmitted for an order it still sees Pending past its budget: the outcome (or the
         // OrderSubmitted itself) may sit in an error queue. An ended saga answers with its outcome again; the consumers
@@ -177,6 +203,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     public Event<MerchantCreditReversed> MerchantCreditReversed { get; private set; } = null!;
     public Event<CustomerRefunded> CustomerRefunded { get; private set; } = null!;
     public Event<OrderStepTimedOut> StepTimedOut { get; private set; } = null!;
+    public Event<RetrySagaStep> RetryRequested { get; private set; } = null!;
+    public Event<CancelSaga> CancelRequested { get; private set; } = null!;
 
     /// <summary>The step's command failed in its service after every retry and went to its _error queue.</summary>
     public Event<Fault<DebitCustomer>> DebitFaulted { get; private set; } = null!;
@@ -186,11 +214,13 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     // A step that timed out or faulted has an uncertain outcome: it may have happened, or still happen if an operator moves
     // the command back from _error. So both undo the step itself too (the undo reverses it, or voids it so it is rejected
     // later: ADR 0004), unlike a rejection, which is a definite "nothing happened".
-    EventActivityBinder<OrderState, T> UndoUncertainStep<T, TUndo>(EventActivityBinder<OrderState, T> when,
+    // An operator's cancel is undone the same way: the step in flight may still happen.
+    EventActivityBinder<OrderState, T> UndoUncertainStep<T, TUndo>(EventActivityBinder<OrderState, T> when, string failureCode,
         Func<BehaviorContext<OrderState, T>, string> reason, Func<OrderState, TUndo> undo, State undoing)
         where T : class
         where TUndo : class =>
-        when.Then(context => Fail(context.Saga, reason(context)))
+        when.Then(context => Fail(context.Saga, failureCode, reason(context)))
+            .Then(context => SagaMetrics.Compensation(context.Saga.CurrentState, failureCode))
             .Then(StartStep)
             .Publish(context => undo(context.Saga))
             .TransitionTo(undoing);
@@ -202,12 +232,36 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             .IfElse(context => context.Saga.StepAttempts < _maxCompensationAttempts,
                 retry => retry
                     .Then(RetryStep)
+                    .Then(context => SagaMetrics.Retry(context.Saga.CurrentState, "timeout"))
                     .Publish(context => undo(context.Saga)),
                 giveUp => giveUp
                     .Then(context => context.Saga.CompensationFailure = Cut(
                         $"{compensation} got no reply after {context.Saga.StepAttempts} attempts; {context.Saga.FailureReason ?? "no failure recorded"}"))
+                    .Then(context => context.Saga.FailedCompensation = context.Saga.CurrentState)
                     .Then(EndSaga)
                     .TransitionTo(CompensationFailed));
+
+    /// <summary>An operator's retry of the step in flight: its command once more, one attempt more, a new timeout.</summary>
+    EventActivityBinder<OrderState, RetrySagaStep> RetryStepOnRequest<TCommand>(Func<BehaviorContext<OrderState, RetrySagaStep>, TCommand> command)
+        where TCommand : class =>
+        When(RetryRequested)
+            .Then(RetryStep)
+            .Then(context => SagaMetrics.Retry(context.Saga.CurrentState, "operator"))
+            .Publish(context => command(context));
+
+    /// <summary>An operator's retry of the compensation that gave up: back to its state with a fresh budget of attempts.</summary>
+    EventActivityBinder<OrderState, RetrySagaStep> ResumeCompensation<TUndo>(string state, Func<State> compensating, Func<OrderState, TUndo> undo)
+        where TUndo : class =>
+        When(RetryRequested, context => (context.Message.Compensation ?? context.Saga.FailedCompensation) == state)
+            .Then(context =>
+            {
+                StartStep(context);
+                context.Saga.CompensationFailure = null;
+                context.Saga.FailedCompensation = null;
+                SagaMetrics.Retry(state, "operator");
+            })
+            .Publish(context => undo(context.Saga))
+            .TransitionTo(compensating());
 
     static string FaultReason<T>(string step, Fault<T> fault) =>
         $"{step} failed: {fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error"}";
@@ -215,6 +269,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     /// <summary>A new step: a new token, and a timeout the database turns into a deadline on its own clock (ADR 0008).</summary>
     void StartStep(BehaviorContext<OrderState> context)
     {
+        if (context.Saga.StepTimeout is not null)
+            SagaMetrics.StepEnded(context.Saga.CurrentState, _clock.GetUtcNow() - context.Saga.UpdatedAt);
         context.Saga.StepToken = NewId.NextGuid();
         context.Saga.StepTimeout = _stepTimeout;
         context.Saga.StepAttempts = 1;
@@ -231,6 +287,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
     void EndSaga(BehaviorContext<OrderState> context)
     {
+        if (context.Saga.StepTimeout is not null)
+            SagaMetrics.StepEnded(context.Saga.CurrentState, _clock.GetUtcNow() - context.Saga.UpdatedAt);
         context.Saga.StepTimeout = null;
         context.Saga.StepDeadline = null;
         context.Saga.UpdatedAt = _clock.GetUtcNow();
@@ -239,7 +297,15 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     static bool IsCurrentStep(BehaviorContext<OrderState, OrderStepTimedOut> context) => context.Message.StepToken == context.Saga.StepToken;
 
     /// <summary>The first failure wins. Cut to the column's 200 characters: a fault's exception message can be any length.</summary>
-    static void Fail(OrderState saga, string reason) => saga.FailureReason ??= Cut(reason);
+    static void Fail(OrderState saga, string code, string reason)
+    {
+        if (saga.FailureReason is not null)
+            return;
+        saga.FailureReason = Cut(reason);
+        saga.FailureCode = code;
+    }
+
+    public const string CancelledByOperatorReason = "Cancelled by operator";
 
     static string Cut(string reason) =>
         reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength - 3), "...");

@@ -16,6 +16,8 @@ sealed class OrderStateMap : IEntityTypeConfiguration<OrderState>
         saga.Property(x => x.Total).HasPrecision(18, 2);
         saga.Property(x => x.FailureReason).HasMaxLength(200);
         saga.Property(x => x.CompensationFailure).HasMaxLength(200);
+        saga.Property(x => x.FailureCode).HasMaxLength(64);
+        saga.Property(x => x.FailedCompensation).HasMaxLength(64);
         saga.HasIndex(x => x.CurrentState);
         saga.HasIndex(x => x.StepDeadline).HasFilter("\"StepDeadline\" IS NOT NULL");
     }
@@ -33,5 +35,22 @@ sealed class OrderSagaTransitionMap : IEntityTypeConfiguration<OrderSagaTransiti
         transition.Property(x => x.ToState).HasMaxLength(64);
         transition.Property(x => x.Detail).HasMaxLength(200);
         transition.HasIndex(x => x.OrderId);
+    }
+}
+
+sealed class AuditEntryMap : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> entry)
+    {
+        entry.ToTable("audit_entries");
+        entry.HasKey(x => x.Id);
+        entry.Property(x => x.Id).UseIdentityAlwaysColumn();
+        entry.Property(x => x.Subject).HasMaxLength(200);
+        entry.Property(x => x.Action).HasMaxLength(64);
+        entry.Property(x => x.Target).HasMaxLength(300);
+        entry.Property(x => x.Service).HasMaxLength(64);
+        entry.Property(x => x.Detail).HasMaxLength(1000);
+        entry.HasIndex(x => x.OrderId);
+        entry.HasIndex(x => x.At);
     }
 }

@@ -14,6 +14,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapParkedMessages<AccountsDbContext>();
 app.MapOpenApi();
 app.MapAccountsApi();
 app.MapInvariantsApi();

@@ -1,3 +1,4 @@
+using EventShop.Dashboard.Apis;
 using EventShop.Dashboard.Extensions;
 using EventShop.ServiceDefaults;
 
@@ -5,11 +6,13 @@ ServiceRuntime.Configure(); // before anything opens a socket
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddDashboardServices();
 
 var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapDashboardPage();
+app.MapFailuresApi();
 
 await app.RunAsync();

@@ -14,10 +14,12 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapParkedMessages<OrdersDbContext>();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapInvariantsApi();
 app.MapFaultsApi("orders"); // only with Faults:Enabled (ADR 0014)
+app.MapPendingOrdersApi();
 
 await app.MigrateDatabaseAsync<OrdersDbContext>();
 await app.RunAsync();

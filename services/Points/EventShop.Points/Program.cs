@@ -14,6 +14,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapParkedMessages<PointsDbContext>();
 app.MapOpenApi();
 app.MapPointsApi();
 app.MapInvariantsApi();

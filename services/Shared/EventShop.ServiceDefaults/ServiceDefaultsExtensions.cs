@@ -69,7 +69,9 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
+                .AddRuntimeInstrumentation()
+                // Pulled by a scraper at /metrics, besides the OTLP push when an endpoint is configured.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(options =>
@@ -82,7 +84,7 @@ public static class ServiceDefaultsExtensions
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
     }
 
-    static bool IsHealthProbe(string? path) => path is "/health" or "/alive";
+    static bool IsHealthProbe(string? path) => path is "/health" or "/alive" or "/metrics";
 
     /// <summary>
     /// A service's middleware, first thing after <c>Build()</c>: problem-details errors around everything, then identity and
@@ -101,11 +103,23 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
-    /// <summary><c>/health</c>: ready to serve (database and broker reachable). <c>/alive</c>: the process is running.</summary>
+    /// <summary>
+    /// <c>/health</c>: ready to serve (database and broker reachable). <c>/alive</c>: the process is running. <c>/metrics</c>:
+    /// Prometheus text for a scraper on the services' network. The gateway is not a route to any service's <c>/metrics</c>, and
+    /// its own answers only callers on the loopback interface when <c>Metrics:LoopbackOnly</c> is set (the public edge).
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthStatus }).AllowAnonymous();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).AllowAnonymous();
+        var metrics = app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        if (app.Configuration.GetValue("Metrics:LoopbackOnly", false))
+        {
+            metrics.AddEndpointFilter((context, next) =>
+                context.HttpContext.Connection.RemoteIpAddress is { } caller && System.Net.IPAddress.IsLoopback(caller)
+                    ? next(context)
+                    : ValueTask.FromResult<object?>(TypedResults.NotFound()));
+        }
         return app;
     }
 

@@ -40,7 +40,10 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
         // ON CONFLICT DO NOTHING instead of a failing INSERT: a failed statement would abort the whole transaction (the
         // inbox row with it), and a savepoint to survive that costs a round trip more.
         if (!await _unitOfWork.InsertIfAbsentAsync(instance, CancellationToken))
+        {
+            MessagingMetrics.SagaInsertConflicts.Add(1);
             return default!;
+        }
 
         _stored[instance] = _table.Snapshot(instance);
         return await _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Insert);
@@ -48,7 +51,9 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var instance = await _unitOfWork.LockAsync<TSaga>(correlationId, CancellationToken);
+        MessagingMetrics.SagaLockWait.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (instance is null)
             return default!;
 
