@@ -16,18 +16,15 @@ public sealed class PrivateBrokerSystem : EventShopSystem
     // The product default: steps must not time out merely because the broker took a few seconds to come back.
     protected override TimeSpan StepTimeout => TimeSpan.FromSeconds(30);
 
+    // An endpoint still down this long after the broker is back gets its bus restarted (60 s in production).
+    protected override IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) =>
+        [new("RabbitMq__EndpointRecoveryBudget", "00:00:30")];
+
     public override async Task InitializeAsync()
     {
         await _node.StartAsync();
-        try
-        {
-            await base.InitializeAsync();
-        }
-        catch
-        {
-            await _node.DisposeAsync();
-            throw;
-        }
+        // A failed start disposes the system, this DisposeAsync included: the node with it.
+        await base.InitializeAsync();
     }
 
     public override async Task DisposeAsync()
@@ -40,6 +37,16 @@ public sealed class PrivateBrokerSystem : EventShopSystem
 
 public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHelper output) : IClassFixture<PrivateBrokerSystem>
 {
+    // Issue 22, 2026-12-02. Two causes were found in the services' logs. (1) RabbitMQ.Client 7 left publishes in flight when
+    // the broker went away unconfirmed for ever, and one such publish stopped its service's outbox relay for good: fixed
+    // (OutboxRelayOptions.PublishTimeout; OutboxRoutingTests.When_a_publish_never_completes_...). (2) Some receive endpoints
+    // stayed down while the broker was back (Accounts' debit-customer, credit-merchant, refund-customer after flapping;
+    // Points' reverse-points-accrual after kill -9), so compensations got no reply: ReceiveEndpointWatchdog restarts the
+    // bus for that. With it the flapping test passed once (60 orders, 15.3 s); the kill test failed again, the services
+    // getting "connection refused" from the restarted node 2 min after the kill. Unskip each once it passes three runs in a row.
+    const string Finding = "Issue 22 finding, fix awaiting verification: receive endpoints that stay down after the broker "
+        + "came back (see the comment above Finding)";
+
     readonly ShopClient _shop = new(system);
 
     [Fact]
@@ -72,9 +79,7 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHel
         Assert.Equal(10m, (await _shop.AccountAsync(merchant)).Balance);
     }
 
-    [Fact(Skip = "Open finding of issue 22 (2026-12-02): in a fresh-clone CI run, after kill -9 of the broker under load, orders "
-        + "stayed Pending for 2 minutes: their sagas sat in Refunding, re-sending RefundCustomer every step timeout with no "
-        + "reply, as if Accounts' receive endpoint had not recovered. It passed once on a developer machine. Unskip once fixed.")]
+    [Fact(Skip = Finding)]
     public async Task When_the_broker_is_killed_under_load_and_restarted_Should_end_every_accepted_order_and_keep_the_books_exact()
     {
         var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: "brokerkill");
@@ -95,6 +100,42 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHel
         });
 
         var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
+        await AssertNoErrorMessagesAsync();
         output.WriteLine($"[fault battery] broker kill -9, down 5 s: {batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after it was back");
+    }
+
+    [Fact(Skip = Finding)]
+    public async Task When_the_broker_flaps_under_load_Should_end_every_accepted_order_and_keep_the_books_exact()
+    {
+        var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: "brokerflap");
+        await batch.OpenAccountsAsync();
+
+        await batch.SubmitWhileAsync(minimumOrders: 30, unitPrice: 5m, disruption: async () =>
+        {
+            for (var flap = 0; flap < 3; flap++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await system.Node.StopBrokerAsync();
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(3));
+                }
+                finally
+                {
+                    await system.Node.StartBrokerAsync();
+                }
+            }
+        });
+
+        var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
+        await AssertNoErrorMessagesAsync();
+        output.WriteLine($"[fault battery] broker stopped 3 times for 3 s: {batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after it was back");
+    }
+
+    /// <summary>Nothing parked in an error queue: every message of the run was consumed or is still on its way.</summary>
+    async Task AssertNoErrorMessagesAsync()
+    {
+        var errors = (await system.Node.QueueDepthsAsync()).Where(q => q.Key.EndsWith("_error", StringComparison.Ordinal) && q.Value > 0).ToList();
+        Assert.True(errors.Count == 0, "messages in error queues: " + string.Join(", ", errors.Select(q => $"{q.Key} {q.Value}")));
     }
 }

@@ -20,15 +20,8 @@ public sealed class PrivateDatabaseSystem : EventShopSystem
     public override async Task InitializeAsync()
     {
         await _node.StartAsync();
-        try
-        {
-            await base.InitializeAsync();
-        }
-        catch
-        {
-            await _node.DisposeAsync();
-            throw;
-        }
+        // A failed start disposes the system, this DisposeAsync included: the node with it.
+        await base.InitializeAsync();
     }
 
     public override async Task DisposeAsync()

@@ -45,6 +45,7 @@ public sealed class OutboxRoutingTests : IClassFixture<IsolatedInfrastructure>
             Unrouted unrouted => unitOfWork.Publish(unrouted),
             ParkedProbe parked => unitOfWork.Publish(parked),
             Probe probe => unitOfWork.Publish(probe),
+            StuckProbe probe => unitOfWork.Publish(probe),
             _ => throw new ArgumentException(message.GetType().Name),
         };
         await unitOfWork.CommitAsync(CancellationToken.None);
@@ -127,4 +128,72 @@ public sealed class OutboxRoutingTests : IClassFixture<IsolatedInfrastructure>
             "a faulted endpoint elsewhere in the service must not stop its relay", seconds: 20);
         Assert.NotEqual(MassTransit.BusHealthStatus.Healthy, host.Services.GetRequiredService<MassTransit.IBusControl>().CheckHealth().Status);
     }
+
+    [Fact]
+    public async Task When_a_publish_never_completes_Should_give_it_up_in_time_keep_publishing_the_rest_and_send_it_again()
+    {
+        // What RabbitMQ.Client 7 did to a publish in flight when the broker was killed: its confirm never came, and the
+        // relay, awaiting it without a bound, stopped publishing anything of the service for good (issue 22's finding).
+        var stuck = new StuckPublishes();
+        await using var host = await MessagingTestHost.StartAsync(_infrastructure.Broker, _infrastructure.Name, _infrastructure.ConnectionString,
+            bus => bus.AddConsumer<StuckProbeConsumer>(),
+            new Dictionary<string, string?>
+            {
+                ["Messaging:Outbox:PollInterval"] = "00:00:00.100",
+                ["Messaging:Outbox:PollGrace"] = "00:00:00",
+                ["Messaging:Outbox:PublishTimeout"] = "00:00:02",
+            });
+
+        using var observer = host.Bus.ConnectPublishObserver(new NeverCompletingPublishObserver(stuck));
+        var hung = await CommitAsync(host, new StuckProbe(NeverCompletingPublishObserver.HangOnce));
+        await Eventually.TrueAsync(() => stuck.Hung >= 1, "the publish was never attempted");
+        var later = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+            later.Add(await CommitAsync(host, new StuckProbe(i)));
+
+        await Eventually.TrueAsync(() => later.All(id => host.Deliveries.Received.Any(x => x.MessageId == id)),
+            "the messages committed after a publish that never completed were not delivered: the relay is stuck", seconds: 20);
+        await Eventually.TrueAsync(() => host.Deliveries.Received.Any(x => x.MessageId == hung),
+            "the message whose publish never completed was not sent again", seconds: 20);
+                await Eventually.TrueAsync(async () => await host.ScalarAsync<int>("SELECT count(*)::int AS \"Value\" FROM messaging.outbox_messages") == 0,
+            "the outbox did not drain");
+    }
+}
+
+/// <summary>How many publishes <see cref="NeverCompletingPublishObserver"/> has held for ever.</summary>
+public sealed class StuckPublishes
+{
+    int _hung;
+
+    public int Hung => Volatile.Read(ref _hung);
+
+    /// <summary>True the first time only: that publish is to hang.</summary>
+    public bool HangThisOne() => Interlocked.Increment(ref _hung) == 1;
+}
+
+/// <summary>A message type of its own: no consumer of another test's host, still stopping, can take it.</summary>
+public sealed record StuckProbe(int Value);
+
+public sealed class StuckProbeConsumer(Deliveries deliveries) : MassTransit.IConsumer<StuckProbe>
+{
+    public Task Consume(MassTransit.ConsumeContext<StuckProbe> context)
+    {
+        deliveries.Received.Add((context.MessageId!.Value, context.Message.Value));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Holds the first publish of a <see cref="StuckProbe"/> with value <see cref="HangOnce"/> for ever, as a lost confirm does.</summary>
+public sealed class NeverCompletingPublishObserver(StuckPublishes stuck) : MassTransit.IPublishObserver
+{
+    public const int HangOnce = -22;
+
+    public Task PrePublish<T>(MassTransit.PublishContext<T> context) where T : class =>
+        context.Message is StuckProbe { Value: HangOnce } && stuck.HangThisOne()
+            ? Task.Delay(Timeout.Infinite, CancellationToken.None)
+            : Task.CompletedTask;
+
+    public Task PostPublish<T>(MassTransit.PublishContext<T> context) where T : class => Task.CompletedTask;
+
+    public Task PublishFault<T>(MassTransit.PublishContext<T> context, Exception exception) where T : class => Task.CompletedTask;
 }

@@ -83,7 +83,7 @@ public class EventShopSystem : IAsyncLifetime
         // The services first (they migrate their own databases), then the gateway in front of them.
         foreach (var process in _processes.Values.Where(p => p.Name != "gateway"))
             process.Start();
-        await Task.WhenAll(_processes.Values.Where(p => p.Name != "gateway").Select(p => p.WaitHealthyAsync(TimeSpan.FromSeconds(90))));
+        await Task.WhenAll(_processes.Values.Where(p => p.Name != "gateway").Select(p => p.WaitHealthyAsync(TimeSpan.FromSeconds(180))));
         _processes["gateway"].Start();
         await _processes["gateway"].WaitHealthyAsync(TimeSpan.FromSeconds(60));
     }

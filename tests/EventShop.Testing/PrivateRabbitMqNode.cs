@@ -11,6 +11,7 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
     readonly string _directory = Path.Combine(Path.GetTempPath(), "eventshop-rabbit-" + Guid.NewGuid().ToString("N")[..8]);
     readonly string _nodeName;
     Process? _server;
+    bool _disposed;
 
     public PrivateRabbitMqNode()
     {
@@ -82,21 +83,34 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         _server = null;
     }
 
+    /// <summary>Messages in each queue of the node (quorum queues count the unacknowledged ones too).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> QueueDepthsAsync()
+    {
+        var json = await RunAsync("rabbitmqctl", ["-n", _nodeName, "list_queues", "name", "messages", "--formatter", "json"]);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!, q => q.GetProperty("messages").GetInt64());
+    }
+
     /// <summary>Boots the node again after <see cref="KillBrokerAsync"/>, on the same data directory and port.</summary>
     public Task StartAfterKillAsync() => StartNodeAsync();
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         try
         {
             await CtlAsync("stop");
         }
         catch (InvalidOperationException)
         {
-            _server?.Kill(entireProcessTree: true);
+            if (_server is { HasExited: false })
+                _server.Kill(entireProcessTree: true);
         }
 
         _server?.Dispose();
+        _server = null;
         try { Directory.Delete(_directory, recursive: true); }
         catch (IOException) { /* left in the temp folder */ }
     }
@@ -115,9 +129,9 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         ["RABBITMQ_QUORUM_DIR"] = Path.Combine(_directory, "quorum"),
     };
 
-    Task CtlAsync(params string[] arguments) => RunAsync("rabbitmqctl", ["-n", _nodeName, .. arguments]);
+    Task<string> CtlAsync(params string[] arguments) => RunAsync("rabbitmqctl", ["-n", _nodeName, .. arguments]);
 
-    static async Task RunAsync(string file, params string[] arguments)
+    static async Task<string> RunAsync(string file, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         using var process = Process.Start(startInfo)!;
@@ -126,5 +140,6 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+        return await output;
     }
 }

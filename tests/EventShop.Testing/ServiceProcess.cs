@@ -17,6 +17,7 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
 
     readonly StringBuilder _output = new();
     readonly Lock _lifecycle = new();
+    readonly StreamWriter? _log = OpenLog(name);
     Process? _process;
     bool _stoppedByTest;
     int _restarts;
@@ -145,6 +146,22 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
     {
         await KillAsync();
         _process?.Dispose();
+        _process = null;
+        lock (_output)
+            _log?.Dispose();
+    }
+
+    /// <summary>
+    /// With EVENTSHOP_TEST_LOG_DIR set, the whole output of every service goes to a file there too (RecentOutput keeps only
+    /// the tail): what a fault battery run needs to find out why an order got stuck.
+    /// </summary>
+    static StreamWriter? OpenLog(string name)
+    {
+        if (System.Environment.GetEnvironmentVariable("EVENTSHOP_TEST_LOG_DIR") is not { Length: > 0 } directory)
+            return null;
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, $"{DateTime.UtcNow:HHmmss}-{name}-{Guid.NewGuid().ToString("N")[..6]}.log");
+        return new StreamWriter(path) { AutoFlush = true };
     }
 
     void Append(string? line)
@@ -152,6 +169,9 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
         if (line is null)
             return;
         lock (_output)
+        {
             _output.AppendLine(line);
+            _log?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+        }
     }
 }

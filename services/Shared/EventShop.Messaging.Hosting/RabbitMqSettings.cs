@@ -17,4 +17,10 @@ public sealed class RabbitMqSettings
     /// message that kills its consumer crash-loops the service on RabbitMQ 3.x, and RabbitMQ 4.x drops it at its default (ADR 0008).
     /// </summary>
     public int DeliveryLimit { get; set; } = 10;
+
+    /// <summary>
+    /// How long a receive endpoint may stay down while the broker is reachable before the bus is restarted
+    /// (<see cref="ReceiveEndpointWatchdog"/>; doubled after each restart that did not cure it, up to 10 min). Zero turns it off.
+    /// </summary>
+    public TimeSpan EndpointRecoveryBudget { get; set; } = TimeSpan.FromSeconds(60);
 }

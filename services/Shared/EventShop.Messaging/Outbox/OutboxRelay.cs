@@ -302,38 +302,55 @@ public sealed class OutboxRelay<TDbContext>(
         ActivityContext.TryParse(row.TraceParent, null, out var parent);
         using var activity = ActivitySource.StartActivity("outbox deliver", ActivityKind.Internal, parent);
         activity?.SetTag("messaging.message.id", row.MessageId);
+        using var publishTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        publishTimeout.CancelAfter(_options.PublishTimeout);
         try
         {
-            var (message, messageType) = OutboxSerializer.Read(row);
-            var pipe = Pipe.Execute<SendContext>(context =>
-            {
-                // Mandatory: a message no queue receives comes back as an exception instead of a confirm, and the row stays.
-                if (context is RabbitMqSendContext rabbit)
-                    rabbit.Mandatory = true;
-                else if (context.TryGetPayload(out RabbitMqSendContext? payload))
-                    payload!.Mandatory = true;
-                context.MessageId = row.MessageId;
-                context.CorrelationId = row.CorrelationId;
-                context.ConversationId = row.ConversationId;
-                context.InitiatorId = row.InitiatorId;
-            });
-
-            if (row.DestinationAddress is null)
-                await bus.Publish(message, messageType, pipe, cancellationToken);
-            else
-            {
-                var endpoint = await bus.GetSendEndpoint(new Uri(row.DestinationAddress));
-                await endpoint.Send(message, messageType, pipe, cancellationToken);
-            }
-
+            // Bounded whether or not the transport honours the token: RabbitMQ.Client 7 can leave the confirm of a publish
+            // that was in flight when the broker died pending for ever, and one such publish used to stop this relay, and
+            // with it every reply of the service, for good (the broker kill -9 finding of issue 22, ADR 0008).
+            await PublishRowAsync(row, publishTimeout.Token).WaitAsync(_options.PublishTimeout, cancellationToken);
             return true;
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            logger.LogWarning(exception, "Outbox message {MessageId} ({MessageType}) not delivered, attempt {Attempt}",
-                row.MessageId, row.MessageType, row.Attempts + 1);
+            if (exception is TimeoutException or OperationCanceledException)
+            {
+                logger.LogWarning("Outbox message {MessageId} ({MessageType}) not confirmed within {Timeout}, attempt {Attempt}; its row stays and is sent again",
+                    row.MessageId, row.MessageType, _options.PublishTimeout, row.Attempts + 1);
+            }
+            else
+            {
+                logger.LogWarning(exception, "Outbox message {MessageId} ({MessageType}) not delivered, attempt {Attempt}",
+                    row.MessageId, row.MessageType, row.Attempts + 1);
+            }
             return false;
+        }
+    }
+
+    async Task PublishRowAsync(OutboxMessage row, CancellationToken cancellationToken)
+    {
+        var (message, messageType) = OutboxSerializer.Read(row);
+        var pipe = Pipe.Execute<SendContext>(context =>
+        {
+            // Mandatory: a message no queue receives comes back as an exception instead of a confirm, and the row stays.
+            if (context is RabbitMqSendContext rabbit)
+                rabbit.Mandatory = true;
+            else if (context.TryGetPayload(out RabbitMqSendContext? payload))
+                payload!.Mandatory = true;
+            context.MessageId = row.MessageId;
+            context.CorrelationId = row.CorrelationId;
+            context.ConversationId = row.ConversationId;
+            context.InitiatorId = row.InitiatorId;
+        });
+
+        if (row.DestinationAddress is null)
+            await bus.Publish(message, messageType, pipe, cancellationToken);
+        else
+        {
+            var endpoint = await bus.GetSendEndpoint(new Uri(row.DestinationAddress));
+            await endpoint.Send(message, messageType, pipe, cancellationToken);
         }
     }
 }

@@ -35,6 +35,13 @@ public sealed class OutboxRelayOptions
     /// </summary>
     public int MaxAttempts { get; set; } = 25;
 
+    /// <summary>
+    /// How long one publish may wait for the broker's confirm before it counts as failed (its row stays and is sent again,
+    /// with the same MessageId). Without a bound, a confirm the client never completes (a publish in flight when the broker
+    /// was killed) held the relay, and every message of the service behind it, for good.
+    /// </summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often parked rows are tried again (and counted): the long backoff of a row that keeps failing.</summary>
     public TimeSpan ParkedRetryInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
