@@ -8,12 +8,14 @@ public sealed class SagasDbContext(DbContextOptions<SagasDbContext> options) : D
 {
     public DbSet<OrderState> OrderStates => Set<OrderState>();
     public DbSet<OrderSagaTransition> Transitions => Set<OrderSagaTransition>();
+    public DbSet<Recording.OrderSagaMessage> RecordedMessages => Set<Recording.OrderSagaMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema("sagas");
         modelBuilder.ApplyConfiguration(new OrderStateMap());
         modelBuilder.ApplyConfiguration(new OrderSagaTransitionMap());
+        modelBuilder.ApplyConfiguration(new OrderSagaMessageMap());
         modelBuilder.AddTransactionalMessaging();
     }
 }
