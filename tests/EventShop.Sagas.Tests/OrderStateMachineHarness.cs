@@ -28,6 +28,7 @@ public sealed class OrderStateMachineHarness : IAsyncLifetime
             })
             .BuildServiceProvider(true);
         Harness = _provider.GetRequiredService<ITestHarness>();
+        Machine.ConnectEventObserver(TransitionCoverage.Instance);
     }
 
     public const int MaxCompensationAttempts = 3;

@@ -66,6 +66,45 @@ public sealed class When_a_step_times_out : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_the_credit_times_out_Should_reverse_it_sending_the_reversal_again_until_it_is_answered()
+    {
+        await _saga.SubmitAsync();
+        await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Crediting));
+
+        var reversing = await _saga.InStateAsync(m => m.ReversingCredit);
+        Assert.Equal("Merchant credit timed out", reversing.FailureReason);
+        await WaitUntilAsync(() => _saga.PublishedCount<ReverseMerchantCredit>() == 1);
+
+        await TimeOutCurrentStepAsync(reversing);
+        await WaitUntilAsync(() => _saga.PublishedCount<ReverseMerchantCredit>() == 2);
+        Assert.Equal(2, (await _saga.InStateAsync(m => m.ReversingCredit)).StepAttempts);
+
+        await _saga.PublishAsync(new MerchantCreditReversed(_saga.OrderId, "shop", 25.50m));
+        await _saga.InStateAsync(m => m.Refunding);
+        Assert.True(await _saga.PublishedAsync<RefundCustomer>());
+    }
+
+    [Fact]
+    public async Task When_the_points_reversal_times_out_Should_send_it_again()
+    {
+        await _saga.SubmitAsync();
+        await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
+        await _saga.InStateAsync(m => m.Crediting);
+        await _saga.PublishAsync(new MerchantCredited(_saga.OrderId, "shop", 25.50m));
+        await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Accruing));
+        var reversing = await _saga.InStateAsync(m => m.ReversingPoints);
+        await WaitUntilAsync(() => _saga.PublishedCount<ReversePointsAccrual>() == 1);
+
+        await TimeOutCurrentStepAsync(reversing);
+
+        await WaitUntilAsync(() => _saga.PublishedCount<ReversePointsAccrual>() == 2);
+        var saga = await _saga.InStateAsync(m => m.ReversingPoints);
+        Assert.Equal(2, saga.StepAttempts);
+        Assert.Equal("Points accrual timed out", saga.FailureReason);
+    }
+
+    [Fact]
     public async Task When_a_compensation_times_out_Should_send_it_again()
     {
         await _saga.SubmitAsync();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using EventShop.Sagas.Infrastructure;
 using EventShop.Sagas.OrderPlacement;
 using EventShop.ServiceDefaults;
@@ -21,6 +22,14 @@ public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, i
 
 /// <param name="Kind"><c>saga</c> (over its state's budget) or <c>order-without-saga</c> (Pending past the budget, no saga).</param>
 public sealed record StuckItemResponse(Guid OrderId, string Kind, string? State, double SecondsInState, double BudgetSeconds, string Reason);
+/// <param name="Index">The message's place in the saga's history, from 0.</param>
+/// <param name="Sent">What the saga sent in response: <c>[{"messageType","destination","body"}]</c>.</param>
+public sealed record SagaMessageResponse(
+    int Index, DateTimeOffset At, Guid? MessageId, string MessageType, string FromState, string ToState, JsonElement Body,
+    JsonElement Headers, JsonElement StateBefore, JsonElement StateAfter, JsonElement Sent);
+
+public sealed record SagaMessagesResponse(Guid OrderId, SagaMessageResponse[] Messages);
+
 
 public static class SagasApi
 {
@@ -32,7 +41,9 @@ public static class SagasApi
     public static IEndpointRouteBuilder MapSagasApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/sagas").WithTags("Sagas").RequireAuthorization(Policies.Operator);
+        api.MapGet("/graph", GetGraph);
         api.MapGet("/{orderId:guid}", GetSaga);
+        api.MapGet("/{orderId:guid}/messages", GetMessages);
         api.MapGet("/", ListSagas);
         return app;
     }
@@ -51,6 +62,33 @@ public static class SagasApi
             saga.FailureReason, saga.StepDeadline, saga.CreatedAt, saga.UpdatedAt, history,
             saga.CompensationFailure, saga.CurrentState == NeedsOperatorState, saga.FailureCode, saga.StepAttempts));
     }
+
+    /// <summary>The state machine as a Mermaid flowchart (the picture in docs/saga.md, drawn from the running code).</summary>
+    static ContentHttpResult GetGraph(SagaStateMachine<OrderState> machine) =>
+        TypedResults.Text(StateMachineDiagram.Mermaid(machine), "text/plain; charset=utf-8");
+
+    /// <summary>Every message the saga consumed, oldest first, with the state before and after and what it sent (ADR 0015).</summary>
+    static async Task<Results<Ok<SagaMessagesResponse>, NotFound>> GetMessages(Guid orderId, SagasDbContext db, CancellationToken cancellationToken)
+    {
+        var rows = await db.RecordedMessages.AsNoTracking().Where(x => x.OrderId == orderId).OrderBy(x => x.Id).ToListAsync(cancellationToken);
+        if (rows.Count == 0 && !await db.OrderStates.AnyAsync(x => x.CorrelationId == orderId, cancellationToken))
+            return TypedResults.NotFound();
+
+        var messages = rows.Select((row, index) =>
+        {
+            var before = Json(row.StateBefore);
+            var after = Json(row.StateAfter);
+            return new SagaMessageResponse(index, row.At, row.MessageId, row.MessageType, StateOf(before), StateOf(after),
+                Json(row.Body), Json(row.Headers), before, after, Json(row.Sent));
+        }).ToArray();
+        return TypedResults.Ok(new SagaMessagesResponse(orderId, messages));
+    }
+
+    static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
+
+    // A saga created by the message has no state yet: MassTransit's name for that is Initial.
+    static string StateOf(JsonElement saga) =>
+        saga.TryGetProperty("currentState", out var state) && state.GetString() is { Length: > 0 } name ? name : "Initial";
 
     /// <summary>
     /// What operators ask: how many sagas per state, which ones, and which are stuck (not ended and unchanged for

@@ -1,7 +1,9 @@
 using EventShop.Messaging.Hosting;
 using EventShop.Messaging;
 using EventShop.Sagas.Infrastructure;
+using EventShop.Messaging.Sagas;
 using EventShop.Sagas.OrderPlacement;
+using EventShop.Sagas.Recording;
 using EventShop.ServiceDefaults;
 using OpenTelemetry.Metrics;
 
@@ -25,8 +27,19 @@ public static class SagasServiceExtensions
         // Orders answers which orders are Pending with no saga (GET /api/sagas?stuck=true).
         builder.Services.AddHttpClient<OrdersClient>(http =>
             http.BaseAddress = new Uri(builder.Configuration["Services:orders"] ?? "http://localhost:5101"));
+        builder.AddSagaRecording();
         builder.AddEventShopBus(bus =>
             bus.AddSagaStateMachine<OrderStateMachine, OrderState>(typeof(OrderStateDefinition)).PostgresRepository());
         return builder;
+    }
+
+    static void AddSagaRecording(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SagaRecordingOptions.Section);
+        builder.Services.Configure<SagaRecordingOptions>(section);
+        if (!section.GetValue(nameof(SagaRecordingOptions.Enabled), defaultValue: true))
+            return;
+        builder.Services.AddSingleton<ISagaRecorder<OrderState>, OrderSagaRecorder>();
+        builder.Services.AddHostedService<SagaRecordingCleanup>();
     }
 }

@@ -9,6 +9,7 @@ public sealed class SagasDbContext(DbContextOptions<SagasDbContext> options) : D
     public DbSet<OrderState> OrderStates => Set<OrderState>();
     public DbSet<OrderSagaTransition> Transitions => Set<OrderSagaTransition>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<Recording.OrderSagaMessage> RecordedMessages => Set<Recording.OrderSagaMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -16,6 +17,7 @@ public sealed class SagasDbContext(DbContextOptions<SagasDbContext> options) : D
         modelBuilder.ApplyConfiguration(new OrderStateMap());
         modelBuilder.ApplyConfiguration(new OrderSagaTransitionMap());
         modelBuilder.ApplyConfiguration(new AuditEntryMap());
+        modelBuilder.ApplyConfiguration(new OrderSagaMessageMap());
         modelBuilder.AddTransactionalMessaging();
     }
 }

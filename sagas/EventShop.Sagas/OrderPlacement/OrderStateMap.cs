@@ -54,3 +54,23 @@ sealed class AuditEntryMap : IEntityTypeConfiguration<AuditEntry>
         entry.HasIndex(x => x.At);
     }
 }
+
+sealed class OrderSagaMessageMap : IEntityTypeConfiguration<Recording.OrderSagaMessage>
+{
+    public void Configure(EntityTypeBuilder<Recording.OrderSagaMessage> message)
+    {
+        message.ToTable("order_saga_messages");
+        message.HasKey(x => x.Id);
+        message.Property(x => x.Id).UseIdentityAlwaysColumn();
+        message.Property(x => x.At).HasDefaultValueSql("now()");
+        message.Property(x => x.MessageType).HasMaxLength(300);
+        message.Property(x => x.Body).HasColumnType("jsonb");
+        message.Property(x => x.Headers).HasColumnType("jsonb");
+        message.Property(x => x.StateBefore).HasColumnType("jsonb");
+        message.Property(x => x.StateAfter).HasColumnType("jsonb");
+        message.Property(x => x.Sent).HasColumnType("jsonb");
+        message.HasIndex(x => x.OrderId);
+        // The retention cleanup deletes by age.
+        message.HasIndex(x => x.At);
+    }
+}

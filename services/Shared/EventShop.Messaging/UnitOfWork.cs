@@ -229,6 +229,9 @@ public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal, T
         return row.MessageId;
     }
 
+    /// <summary>The messages this unit of work will publish when it commits, in the order they were added.</summary>
+    internal IReadOnlyList<OutboxMessage> PendingOutbox => _outbox;
+
     /// <summary>Drops every pending write of <paramref name="owner"/>: the saga asked for its changes to be undone.</summary>
     internal void Forget(object owner)
     {

@@ -256,6 +256,59 @@ namespace EventShop.Sagas.Infrastructure.Migrations
 
                     b.ToTable("order_states", "sagas");
                 });
+
+            modelBuilder.Entity("EventShop.Sagas.Recording.OrderSagaMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("Headers")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<Guid?>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<Guid>("OrderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Sent")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("StateAfter")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("StateBefore")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("OrderId");
+
+                    b.ToTable("order_saga_messages", "sagas");
+                });
 #pragma warning restore 612, 618
         }
     }

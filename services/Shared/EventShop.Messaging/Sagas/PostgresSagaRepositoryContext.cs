@@ -18,22 +18,29 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
     readonly ConsumeContext<TMessage> _consumeContext;
     readonly PostgresSagaConsumeContextFactory<TSaga> _factory;
     readonly TableMap _table;
+    readonly ISagaRecorder<TSaga>? _recorder;
+    readonly Dictionary<TSaga, string> _captured = new(ReferenceEqualityComparer.Instance);
 
     // What each instance looked like when it was read or inserted: an event that changes nothing (a duplicate, a late
     // reply) writes nothing. By reference, because the instance's key never changes.
     readonly Dictionary<TSaga, object?[]> _stored = new(ReferenceEqualityComparer.Instance);
 
-    public PostgresSagaRepositoryContext(UnitOfWork unitOfWork, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory)
+    public PostgresSagaRepositoryContext(UnitOfWork unitOfWork, ConsumeContext<TMessage> consumeContext, PostgresSagaConsumeContextFactory<TSaga> factory,
+        ISagaRecorder<TSaga>? recorder)
         : base(consumeContext, unitOfWork.DbContext)
     {
+        _recorder = recorder;
         _unitOfWork = unitOfWork;
         _consumeContext = consumeContext;
         _factory = factory;
         _table = TableMap.For(unitOfWork.DbContext, typeof(TSaga));
     }
 
-    public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
-        _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Add);
+    public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance)
+    {
+        Capture(instance);
+        return _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Add);
+    }
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
@@ -46,6 +53,7 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
         }
 
         _stored[instance] = _table.Snapshot(instance);
+        Capture(instance);
         return await _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Insert);
     }
 
@@ -58,6 +66,7 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
             return default!;
 
         _stored[instance] = _table.Snapshot(instance);
+        Capture(instance);
         return await _factory.CreateSagaConsumeContext(_unitOfWork.DbContext, _consumeContext, instance, SagaConsumeContextMode.Load);
     }
 
@@ -66,6 +75,7 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
     public Task Save(SagaConsumeContext<TSaga> context)
     {
         _unitOfWork.Insert(context.Saga);
+        Record(context.Saga);
         return Task.CompletedTask;
     }
 
@@ -74,12 +84,14 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
         var instance = context.Saga;
         if (!_stored.TryGetValue(instance, out var stored) || _table.HasChanged(instance, stored))
             _unitOfWork.Write(instance, _table.Update(instance));
+        Record(instance);
         return Task.CompletedTask;
     }
 
     public Task Delete(SagaConsumeContext<TSaga> context)
     {
         _unitOfWork.Write(context.Saga, _table.Delete(context.Saga));
+        Record(context.Saga);
         return Task.CompletedTask;
     }
 
@@ -89,6 +101,20 @@ public sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCont
     {
         _unitOfWork.Forget(context.Saga);
         return Task.CompletedTask;
+    }
+
+    void Capture(TSaga instance)
+    {
+        if (_recorder is not null)
+            _captured[instance] = _recorder.Capture(instance);
+    }
+
+    // Every message that reached an instance is recorded, one that changed nothing too (a duplicate, a late reply): a
+    // replay must see the same inputs. The outbox holds exactly what this message's handling sent.
+    void Record(TSaga instance)
+    {
+        if (_recorder is not null && _captured.Remove(instance, out var before))
+            _recorder.Record(_unitOfWork, _consumeContext, _consumeContext.Message, typeof(TMessage), before, instance, _unitOfWork.PendingOutbox);
     }
 
     public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> consumeContext, TSaga instance, SagaConsumeContextMode mode)

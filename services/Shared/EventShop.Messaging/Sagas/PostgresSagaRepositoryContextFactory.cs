@@ -9,7 +9,8 @@ namespace EventShop.Messaging.Sagas;
 /// sends commit together. Concurrency: the instance row is locked with SELECT ... FOR UPDATE for the whole transaction,
 /// so two events for one order are applied one after the other, never over each other (see ADR 0003).
 /// </summary>
-public sealed class PostgresSagaRepositoryContextFactory<TSaga>(PostgresSagaConsumeContextFactory<TSaga> consumeContextFactory)
+public sealed class PostgresSagaRepositoryContextFactory<TSaga>(PostgresSagaConsumeContextFactory<TSaga> consumeContextFactory,
+    ISagaRecorder<TSaga>? recorder = null)
     : ISagaRepositoryContextFactory<TSaga>
     where TSaga : class, ISaga
 {
@@ -22,7 +23,7 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga>(PostgresSagaCons
                 $"Saga {typeof(TSaga).Name} received {typeof(T).Name} outside a transaction: configure the endpoint with UseTransactionalInbox().");
         }
 
-        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(unitOfWork!, context, consumeContextFactory);
+        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(unitOfWork!, context, consumeContextFactory, recorder);
         return next.Send(repositoryContext);
     }
 

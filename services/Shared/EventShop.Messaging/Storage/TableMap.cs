@@ -164,9 +164,11 @@ public sealed class TableMap
             _mapping = property.GetRelationalTypeMapping();
             _clrProperty = property.PropertyInfo
                 ?? throw new NotSupportedException($"{property.DeclaringType.DisplayName()}.{property.Name} is not a CLR property (shadow or field-only properties are not supported)");
-            // Identity and serial keys: EF marks them generated on add and the database fills them in.
+            // Identity and serial keys, and columns with a default the database computes (now(), its clock: ADR 0008): EF
+            // marks them generated on add and the database fills them in.
             GeneratedByDatabase = property.ValueGenerated.HasFlag(ValueGenerated.OnAdd)
-                && (property.ClrType == typeof(long) || property.ClrType == typeof(int) || property.ClrType == typeof(short));
+                && (property.ClrType == typeof(long) || property.ClrType == typeof(int) || property.ClrType == typeof(short)
+                    || property.GetDefaultValueSql() is not null);
 
             var providerType = _mapping.Converter?.ProviderClrType ?? property.ClrType;
             providerType = Nullable.GetUnderlyingType(providerType) ?? providerType;
