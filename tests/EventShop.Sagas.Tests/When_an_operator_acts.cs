@@ -2,6 +2,7 @@ using EventShop.Contracts.Accounts;
 using EventShop.Contracts.Orders;
 using EventShop.Contracts.Points;
 using EventShop.Sagas.OrderPlacement;
+using MassTransit;
 
 namespace EventShop.Sagas.Tests;
 
@@ -136,6 +137,49 @@ public sealed class When_an_operator_acts : IAsyncLifetime
         await _saga.PublishAsync(new CustomerRefunded(OrderId, "alice", 0m));
         await _saga.InStateAsync(m => m.Cancelled);
         Assert.True(await _saga.PublishedAsync<OrderCancelled>());
+    }
+
+    [Fact]
+    public async Task Retry_in_CompensationFailed_after_the_points_reversal_gave_up_Should_resume_reversing_points()
+    {
+        await ReversingPointsAsync();
+        await TimeOutEveryAttemptAsync<ReversePointsAccrual>(m => m.ReversingPoints);
+        var failed = await _saga.InStateAsync(m => m.CompensationFailed);
+        Assert.Equal("ReversingPoints", failed.FailedCompensation);
+
+        await _saga.PublishAsync(new RetrySagaStep(OrderId, "ReversingPoints"));
+
+        await _saga.InStateAsync(m => m.ReversingPoints);
+        await OrderStateMachineHarness.WaitUntilAsync(
+            () => _saga.PublishedCount<ReversePointsAccrual>() == OrderStateMachineHarness.MaxCompensationAttempts + 1, "the reversal sent once more");
+    }
+
+    [Fact]
+    public async Task Retry_in_CompensationFailed_after_the_credit_reversal_gave_up_Should_resume_reversing_the_credit()
+    {
+        await ReversingPointsAsync();
+        await _saga.PublishAsync(new PointsAccrualReversed(OrderId, "alice", 25));
+        await _saga.InStateAsync(m => m.ReversingCredit);
+        await TimeOutEveryAttemptAsync<ReverseMerchantCredit>(m => m.ReversingCredit);
+        var failed = await _saga.InStateAsync(m => m.CompensationFailed);
+        Assert.Equal("ReversingCredit", failed.FailedCompensation);
+
+        await _saga.PublishAsync(new RetrySagaStep(OrderId, "ReversingCredit"));
+
+        await _saga.InStateAsync(m => m.ReversingCredit);
+        await OrderStateMachineHarness.WaitUntilAsync(
+            () => _saga.PublishedCount<ReverseMerchantCredit>() == OrderStateMachineHarness.MaxCompensationAttempts + 1, "the credit reversal sent once more");
+    }
+
+    /// <summary>Lets every attempt of the compensation in progress time out, until the saga gives up.</summary>
+    async Task TimeOutEveryAttemptAsync<TCommand>(Func<OrderStateMachine, State> compensating) where TCommand : class
+    {
+        for (var attempt = 1; attempt <= OrderStateMachineHarness.MaxCompensationAttempts; attempt++)
+        {
+            var saga = await _saga.InStateAsync(compensating);
+            await OrderStateMachineHarness.WaitUntilAsync(() => _saga.PublishedCount<TCommand>() == attempt, $"{typeof(TCommand).Name} {attempt} sent");
+            await _saga.PublishAsync(new OrderStepTimedOut(OrderId, saga.StepToken, saga.CurrentState));
+        }
     }
 
     [Fact]
