@@ -15,6 +15,7 @@ public sealed class ErrorContractTests(EventShopSystem system)
 {
     const string UnknownOrder = "5b0f6a52-6f1e-4a43-9a4c-3f1f1f0c2a11";
     const string Order = """{"customerId":"alice","merchantId":"shop","items":[{"sku":"A-1","quantity":1,"unitPrice":1.00}]}""";
+    const string Fault = """{"service":"accounts","messageType":"DebitCustomer","action":"fail","times":1}""";
 
     [Theory]
     // No token: 401 on every API route, the gateway's own included.
@@ -31,6 +32,15 @@ public sealed class ErrorContractTests(EventShopSystem system)
     [InlineData("GET", "/api/sagas", "none", null, null, 401, null)]
     [InlineData("GET", "/api/sagas/" + UnknownOrder, "none", null, null, 401, null)]
     [InlineData("GET", "/api/customers/alice/summary", "none", null, null, 401, null)]
+    [InlineData("GET", "/api/invariants", "none", null, null, 401, null)]
+    [InlineData("GET", "/api/faults", "none", null, null, 401, null)]
+    [InlineData("POST", "/api/faults", "none", "application/json", Fault, 401, null)]
+    [InlineData("GET", "/api/failures", "none", null, null, 401, null)]
+    [InlineData("GET", "/api/audit", "none", null, null, 401, null)]
+    [InlineData("GET", "/api/sagas/graph", "none", null, null, 401, null)]
+    [InlineData("GET", "/api/sagas/" + UnknownOrder + "/messages", "none", null, null, 401, null)]
+    [InlineData("POST", "/api/sagas/" + UnknownOrder + "/cancel", "none", null, null, 401, null)]
+    [InlineData("POST", "/api/sagas/" + UnknownOrder + "/retry-step", "none", null, null, 401, null)]
     // A customer on an operator route, or on someone else's data: 403, from the gateway's route policy or from the service.
     [InlineData("GET", "/api/sagas", "customer", null, null, 403, null)]
     [InlineData("GET", "/api/sagas/" + UnknownOrder, "customer", null, null, 403, null)]
@@ -40,6 +50,16 @@ public sealed class ErrorContractTests(EventShopSystem system)
     [InlineData("GET", "/api/orders", "customer", null, null, 403, null)]
     [InlineData("GET", "/api/accounts/someone-else", "customer", null, null, 403, null)]
     [InlineData("GET", "/api/customers/someone-else/summary", "customer", null, null, 403, null)]
+    [InlineData("GET", "/api/invariants", "customer", null, null, 403, null)]
+    [InlineData("GET", "/api/faults", "customer", null, null, 403, null)]
+    [InlineData("POST", "/api/faults", "customer", "application/json", Fault, 403, null)]
+    [InlineData("GET", "/api/failures", "customer", null, null, 403, null)]
+    [InlineData("POST", "/api/failures/retry", "customer", "application/json", """{"group":"g"}""", 403, null)]
+    [InlineData("GET", "/api/audit", "customer", null, null, 403, null)]
+    [InlineData("GET", "/api/sagas/graph", "customer", null, null, 403, null)]
+    [InlineData("GET", "/api/sagas/" + UnknownOrder + "/messages", "customer", null, null, 403, null)]
+    [InlineData("POST", "/api/sagas/" + UnknownOrder + "/cancel", "customer", null, null, 403, null)]
+    [InlineData("POST", "/api/sagas/" + UnknownOrder + "/retry-step", "customer", null, null, 403, null)]
     // Unknown resources: 404, whether the gateway has no route or the service has no such thing.
     [InlineData("GET", "/api/nothing-here", "operator", null, null, 404, null)]
     [InlineData("GET", "/not-api", "operator", null, null, 404, null)]
@@ -51,6 +71,13 @@ public sealed class ErrorContractTests(EventShopSystem system)
     [InlineData("POST", "/api/accounts/nobody-at-all/freeze", "operator", null, null, 404, null)]
     [InlineData("GET", "/api/sagas/" + UnknownOrder, "operator", null, null, 404, null)]
     [InlineData("GET", "/api/customers/nobody-at-all/summary", "operator", null, null, 404, null)]
+    [InlineData("GET", "/api/faults/" + UnknownOrder, "operator", null, null, 404, null)]
+    [InlineData("DELETE", "/api/faults/" + UnknownOrder, "operator", null, null, 404, null)]
+    [InlineData("GET", "/api/failures/no-such-failure", "operator", null, null, 404, null)]
+    [InlineData("POST", "/api/failures/no-such-failure/retry", "operator", null, null, 404, null)]
+    [InlineData("GET", "/api/sagas/" + UnknownOrder + "/messages", "operator", null, null, 404, null)]
+    [InlineData("POST", "/api/sagas/" + UnknownOrder + "/cancel", "operator", null, null, 404, null)]
+    [InlineData("POST", "/api/sagas/" + UnknownOrder + "/retry-step", "operator", null, null, 404, null)]
     // A method the route does not have: 405.
     [InlineData("DELETE", "/api/accounts/alice", "operator", null, null, 405, null)]
     [InlineData("PUT", "/api/orders/" + UnknownOrder, "operator", "application/json", "{}", 405, null)]
@@ -64,12 +91,19 @@ public sealed class ErrorContractTests(EventShopSystem system)
     [InlineData("POST", "/api/orders", "operator", "application/json", """{"customerId":"alice","merchantId":"shop","items":[{"sku":"A-1","quantity":"1","unitPrice":1.00}]}""", 400, "items[0].quantity")]
     [InlineData("POST", "/dev/token", "none", "application/json", """{"subject":""", 400, null)]
     [InlineData("POST", "/api/accounts", "operator", null, null, 400, "body")]
+    [InlineData("POST", "/api/faults", "operator", "application/json", """{"service":"accounts","messageType":"DebitCustomer","action":"explode"}""", 400, "action")]
+    [InlineData("POST", "/api/faults", "operator", "application/json", """{"service":"nowhere","messageType":"DebitCustomer","action":"fail"}""", 400, "service")]
+    [InlineData("POST", "/api/faults", "operator", "application/json", """{"service":"accounts","messageType":"DebitCustomer","action":"fail","times":"2"}""", 400, "times")]
+    [InlineData("POST", "/api/failures/no-such-failure/discard", "operator", "application/json", """{"reason":""}""", 400, "reason")]
+    [InlineData("POST", "/api/failures/retry", "operator", "application/json", """{"group":""}""", 400, "group")]
     // Bodies that are not JSON: 415.
     [InlineData("POST", "/api/orders", "operator", "text/plain", Order, 415, null)]
     [InlineData("POST", "/api/orders", "operator", "", Order, 415, null)]
     [InlineData("POST", "/api/accounts", "operator", "text/plain", """{"accountId":"t","kind":"customer","balance":1}""", 415, null)]
     [InlineData("POST", "/api/accounts", "operator", "", """{"accountId":"t","kind":"customer","balance":1}""", 415, null)]
     [InlineData("POST", "/dev/token", "none", "text/plain", """{"subject":"a","roles":["customer"]}""", 415, null)]
+    [InlineData("POST", "/api/faults", "operator", "text/plain", Fault, 415, null)]
+    [InlineData("POST", "/api/failures/retry", "operator", "text/plain", """{"group":"g"}""", 415, null)]
     // Query parameters out of range, of the wrong type or naming nothing known: 400 naming the parameter.
     [InlineData("GET", "/api/sagas?limit=abc", "operator", null, null, 400, "limit")]
     [InlineData("GET", "/api/sagas?limit=0", "operator", null, null, 400, "limit")]
@@ -82,6 +116,10 @@ public sealed class ErrorContractTests(EventShopSystem system)
     [InlineData("GET", "/api/orders?limit=abc", "operator", null, null, 400, "limit")]
     [InlineData("GET", "/api/orders?limit=100000", "operator", null, null, 400, "limit")]
     [InlineData("GET", "/api/orders?customerId=bad%20id!", "operator", null, null, 400, "customerId")]
+    [InlineData("GET", "/api/failures?limit=0", "operator", null, null, 400, "limit")]
+    [InlineData("GET", "/api/failures?limit=abc", "operator", null, null, 400, "limit")]
+    [InlineData("GET", "/api/audit?limit=5000", "operator", null, null, 400, "limit")]
+    [InlineData("GET", "/api/audit?orderId=not-a-uuid", "operator", null, null, 400, "orderId")]
     public async Task When_a_request_is_wrong_Should_answer_a_problem_without_a_stack_trace(
         string method, string path, string caller, string? contentType, string? body, int status, string? field)
     {
