@@ -114,6 +114,12 @@ public sealed class Scenario
                 errors.Add($"faults[{i}].messageType: is required");
             if (fault.AfterOrders < 0)
                 errors.Add($"faults[{i}].afterOrders: must not be negative");
+            if (fault.Customer is not null && FaultSetup.WithoutCustomer.Contains(fault.MessageType))
+                errors.Add($"faults[{i}].customer: {fault.MessageType} does not name the customer, so its rule cannot be limited to one " +
+                    "(the system refuses it); leave customer out and make the scenario exclusive");
+            if (fault.Customer is null && !Exclusive)
+                errors.Add($"faults[{i}].customer: a rule for every customer touches the orders of the scenarios running beside it; " +
+                    "limit it to a customer or make the scenario exclusive");
         }
         foreach (var (group, i) in Orders.Select((g, i) => (g, i)))
         {
@@ -167,6 +173,9 @@ public sealed class FaultSetup
     public static readonly IReadOnlySet<string> Services = new HashSet<string>(["orders", "accounts", "points", "sagas"]);
     public static readonly IReadOnlySet<string> Actions = new HashSet<string>(["fail", "delay", "duplicate", "drop-reply", "crash"]);
     public static readonly IReadOnlySet<string> CrashPoints = new HashSet<string>(["before-commit", "after-commit", "after-publish", "before-ack"]);
+
+    /// <summary>Commands of the saga without a <c>CustomerId</c>: <c>POST /api/faults</c> refuses a rule for one customer on them.</summary>
+    public static readonly IReadOnlySet<string> WithoutCustomer = new HashSet<string>(["CreditMerchant", "ReverseMerchantCredit"]);
 
     public string Service { get; set; } = "";
     public string MessageType { get; set; } = "";

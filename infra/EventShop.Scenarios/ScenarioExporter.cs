@@ -48,7 +48,8 @@ public sealed class ScenarioExporter(Gateway gateway)
         Line($"description: Reproduces order {orderId}{(code is null ? "" : $", which ended {status} with {code}")}.");
 
         var faults = InferFaults(history, recording);
-        if (faults.Any(f => f.Action == "crash"))
+        // A crash slows every order in flight, and a rule on a command that does not name the customer touches every order.
+        if (faults.Any(f => f.Action == "crash" || FaultSetup.WithoutCustomer.Contains(f.MessageType)))
             Line("exclusive: true");
         Line("accounts:");
         if (code != "AccountNotFound")
@@ -66,7 +67,7 @@ public sealed class ScenarioExporter(Gateway gateway)
             foreach (var fault in faults)
             {
                 Line($"  # {fault.Why}");
-                Line($"  - {{ service: {fault.Service}, messageType: {fault.MessageType}, action: {fault.Action}, customer: customer, times: {fault.Times} }}");
+                Line($"  - {{ service: {fault.Service}, messageType: {fault.MessageType}, action: {fault.Action}{(FaultSetup.WithoutCustomer.Contains(fault.MessageType) ? "" : ", customer: customer")}, times: {fault.Times} }}");
             }
         }
         Line("orders:");

@@ -80,7 +80,7 @@ public sealed class ScenarioFileTests
     {
         var scenario = Scenario.Parse("""
             faults:
-              - { service: accounts, messageType: DebitCustomer, action: crash, crashPoint: before-ack }
+              - { service: accounts, messageType: DebitCustomer, action: crash, crashPoint: before-ack, customer: c }
             orders:
               - { customer: c, merchant: m, total: 1.00 }
             """);
