@@ -51,9 +51,14 @@ fi
 pg_host=()
 [ -s "$RUN_DIR/pg-socket" ] && pg_host=(--pg-host "$(cat "$RUN_DIR/pg-socket")")
 
+# The probes and counters act as the administrators ensure-infra.sh created (passwords in .run/secrets, ADR 0020).
+secrets=${EVENTSHOP_SECRETS_DIR:-$RUN_DIR/secrets}
+admins=(--rabbit-user eventshop-admin --rabbit-password "$(cat "$secrets/rabbitmq-admin")"
+  --pg-user eventshop_admin --pg-password "$(cat "$secrets/postgres-admin")")
+
 set +e
 dotnet "$ROOT/tests/EventShop.LoadTests/bin/$CONFIGURATION/net10.0/EventShop.LoadTests.dll" \
-  --gateway http://localhost:8080 --out "$OUT" --pids "$RUN_DIR/pids" "${pg_host[@]}" "$@" | tee "$OUT/console.log"
+  --gateway http://localhost:8080 --out "$OUT" --pids "$RUN_DIR/pids" "${pg_host[@]}" "${admins[@]}" "$@" | tee "$OUT/console.log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -9,8 +9,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 // A plain value, not a parameter: the dashboard would take every span to "localhost" (PostgreSQL's too) for that resource.
 var rabbitHost = builder.Configuration["EventShop:RabbitMq:Host"] ?? "localhost";
-var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop");
-var rabbitPassword = builder.AddParameter("rabbitmq-password", "eventshop", secret: true);
+// The identities infra/local/ensure-infra.sh generated into .run/secrets; infra/eventshop passes them (ADR 0020: none is committed).
+var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop-services");
+var rabbitPassword = builder.AddParameter("rabbitmq-password", secret: true);
+var operatorUser = builder.AddParameter("rabbitmq-operator-username", "eventshop-operator");
+var operatorPassword = builder.AddParameter("rabbitmq-operator-password", secret: true);
 var signingKey = builder.AddParameter("signing-key", secret: true);
 // The configuration infra/eventshop built (its CONFIGURATION, Release by default).
 var buildConfiguration = builder.Configuration["EventShop:Configuration"] ?? "Release";
@@ -47,15 +50,19 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
         .WithEnvironment("Logging__Json", "false")
         .WithEnvironment("RabbitMq__Host", rabbitHost)
-        .WithEnvironment("RabbitMq__Username", rabbitUser)
-        .WithEnvironment("RabbitMq__Password", rabbitPassword)
         .WithEnvironment("Auth__SigningKey", signingKey)
         // Fault injection (/api/faults, ADR 0014): on for a developer's run, as in infra/eventshop start.
         .WithEnvironment("Faults__Enabled", "true");
 
+    // The dashboard reads the error queues as the operator; the services with a database have a bus; the gateway has neither.
+    if (name == "dashboard")
+        service.WithEnvironment("RabbitMq__Username", operatorUser).WithEnvironment("RabbitMq__Password", operatorPassword);
+    else if (entry.Database is not null)
+        service.WithEnvironment("RabbitMq__Username", rabbitUser).WithEnvironment("RabbitMq__Password", rabbitPassword);
+
     if (entry.Database is { } connectionName)
     {
-        // Value from the AppHost's ConnectionStrings:orders-db (appsettings.json, or env ConnectionStrings__orders-db);
+        // Value from the AppHost's ConnectionStrings:orders-db (env ConnectionStrings__orders-db, which infra/eventshop sets);
         // handed to the service under the name it reads, ConnectionStrings:Orders.
         var database = builder.AddConnectionString($"{name}-db", environmentVariableName: $"ConnectionStrings__{connectionName}");
         service.WithReference(database);

@@ -1,23 +1,52 @@
 #!/usr/bin/env bash
 # Makes sure RabbitMQ (with the management UI) and PostgreSQL are installed, running and set up for EventShop:
-# user/vhost on the broker, role and one database per service. Safe to run any number of times.
+# the broker's vhost and users, one database per service with its roles. Safe to run any number of times.
 # Records what it had to start ("started <what>" lines in $EVENTSHOP_STARTED_INFRA, by default .run/started-infra), so the
 # caller can stop exactly those: a broker or database that was already running stays up. Installs jq too when it is
 # missing: the README's examples use it.
+#
+# No password is committed (ADR 0020): each identity's password is generated on first use into $EVENTSHOP_SECRETS_DIR
+# (by default .run/secrets, git-ignored, mode 700) and set on the server on every run, so the file and the server agree.
+#   PostgreSQL  eventshop_admin            CREATEDB CREATEROLE: the tests create their databases and roles with it
+#               eventshop_<service>_owner  owns eventshop_<service> and runs its migrations; CONNECT to it only
+#   RabbitMQ    eventshop-admin            administrator: the tests create their vhosts with it
+#               eventshop-services         the services' bus on vhost 'eventshop'
+#               eventshop-operator         management tag: the dashboard reads error queues (management API and AMQP)
+# A user or role that exists under another name (the 'eventshop' of earlier versions) is left as it is: other checkouts on
+# the same machine may still use it. A database that exists with another owner is reported and left as it is.
 set -euo pipefail
 
-RABBIT_USER=${EVENTSHOP_RABBIT_USER:-eventshop}
-RABBIT_PASS=${EVENTSHOP_RABBIT_PASS:-eventshop}
 RABBIT_VHOST=${EVENTSHOP_RABBIT_VHOST:-eventshop}
-PG_USER=${EVENTSHOP_PG_USER:-eventshop}
-PG_PASS=${EVENTSHOP_PG_PASS:-eventshop}
-DATABASES=(eventshop_orders eventshop_accounts eventshop_points eventshop_sagas)
+SERVICES_WITH_DATABASE=(orders accounts points sagas)
 STATE_DIR=${EVENTSHOP_STATE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/.run}
+SECRETS_DIR=${EVENTSHOP_SECRETS_DIR:-$STATE_DIR/secrets}
 STARTED_FILE=${EVENTSHOP_STARTED_INFRA:-$STATE_DIR/started-infra}
-mkdir -p "$STATE_DIR"
+mkdir -p "$STATE_DIR" "$SECRETS_DIR"
+chmod 700 "$SECRETS_DIR"
 
 log() { echo "[infra] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# secret NAME: the password in $SECRETS_DIR/NAME, generated (hex, 192 bits) the first time it is asked for.
+secret() {
+  local file="$SECRETS_DIR/$1"
+  [ -s "$file" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$file")
+  cat "$file"
+}
+
+# psql as the server's superuser, SQL on stdin, stopping at the first error.
+psql_admin() { as_root su postgres -c "psql -qtA -v ON_ERROR_STOP=1 ${1:+-d $1}"; }
+
+# ensure_role NAME PASSWORD OPTIONS: the role exists, logs in with PASSWORD and has exactly OPTIONS.
+ensure_role() {
+  psql_admin <<SQL >/dev/null
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN CREATE ROLE $1; END IF;
+END \$\$;
+ALTER ROLE $1 WITH LOGIN PASSWORD '$2' $3;
+GRANT eventshop_login TO $1;
+SQL
+}
 
 install_missing() {
   local missing=()
@@ -41,11 +70,32 @@ start_postgres() {
     as_root su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
     sleep 1
   done
-  as_root su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname='$PG_USER'\"" | grep -q 1 \
-    || as_root su postgres -c "psql -qc \"create role $PG_USER login createdb password '$PG_PASS'\""
-  for db in "${DATABASES[@]}"; do
-    as_root su postgres -c "psql -qtAc \"select 1 from pg_database where datname='$db'\"" | grep -q 1 \
-      || as_root su postgres -c "psql -qc 'create database $db owner $PG_USER'"
+  # Members may log in over the Unix socket with a password (allow_socket_login); the group itself cannot log in.
+  psql_admin <<SQL >/dev/null
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'eventshop_login') THEN CREATE ROLE eventshop_login NOLOGIN; END IF;
+END \$\$;
+SQL
+  ensure_role eventshop_admin "$(secret postgres-admin)" "CREATEDB CREATEROLE"
+  local service db owner
+  for service in "${SERVICES_WITH_DATABASE[@]}"; do
+    db=eventshop_$service
+    ensure_role "eventshop_${service}_owner" "$(secret "postgres-$service-owner")" "NOCREATEDB NOCREATEROLE"
+    owner=$(echo "select pg_get_userbyid(datdba) from pg_database where datname = '$db'" | psql_admin)
+    if [ -z "$owner" ]; then
+      echo "create database $db owner eventshop_${service}_owner" | psql_admin >/dev/null
+      owner=eventshop_${service}_owner
+    fi
+    if [ "$owner" != "eventshop_${service}_owner" ]; then
+      log "database $db belongs to $owner (an earlier version's role): left as it is; the services of this checkout cannot use it"
+      continue
+    fi
+    # Only its own roles may connect; nobody but the owner may create in its public schema.
+    psql_admin "$db" <<SQL >/dev/null
+REVOKE ALL ON DATABASE $db FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE $db TO eventshop_${service}_owner;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+SQL
   done
   allow_socket_login
   # Many connections per service (pools) plus the tests' own databases.
@@ -71,6 +121,15 @@ drop_queues_without_delivery_limit() {
       done
 }
 
+# ensure_broker_user NAME PASSWORD TAGS: the user exists with PASSWORD and exactly TAGS, with every permission on the vhost.
+ensure_broker_user() {
+  as_root rabbitmqctl -q list_users | awk '{print $1}' | grep -qx "$1" || as_root rabbitmqctl -q add_user "$1" "$2" >/dev/null
+  as_root rabbitmqctl -q change_password "$1" "$2" >/dev/null
+  # shellcheck disable=SC2086 # no tags: no argument
+  as_root rabbitmqctl -q set_user_tags "$1" $3 >/dev/null
+  as_root rabbitmqctl -q set_permissions -p "$RABBIT_VHOST" "$1" ".*" ".*" ".*" >/dev/null
+}
+
 start_rabbitmq() {
   if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
     # Erlang's port mapper (epmd, port 4369) starts with the first node and outlives it: ours to stop too if it was not running.
@@ -81,34 +140,33 @@ start_rabbitmq() {
   fi
   as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null
   as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null
-  as_root rabbitmqctl -q list_users | awk '{print $1}' | grep -qx "$RABBIT_USER" \
-    || as_root rabbitmqctl -q add_user "$RABBIT_USER" "$RABBIT_PASS" >/dev/null
-  as_root rabbitmqctl -q set_user_tags "$RABBIT_USER" administrator >/dev/null
   as_root rabbitmqctl -q list_vhosts | grep -qx "$RABBIT_VHOST" || as_root rabbitmqctl -q add_vhost "$RABBIT_VHOST" >/dev/null
-  as_root rabbitmqctl -q set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" ".*" ".*" ".*" >/dev/null
+  ensure_broker_user eventshop-admin "$(secret rabbitmq-admin)" administrator
+  ensure_broker_user eventshop-services "$(secret rabbitmq-services)" ""
+  ensure_broker_user eventshop-operator "$(secret rabbitmq-operator)" management
   drop_queues_without_delivery_limit
   for _ in $(seq 1 30); do
-    curl -fsS -u "$RABBIT_USER:$RABBIT_PASS" http://localhost:15672/api/overview >/dev/null 2>&1 && break
+    curl -fsS -u "eventshop-admin:$(secret rabbitmq-admin)" http://localhost:15672/api/overview >/dev/null 2>&1 && break
     sleep 1
   done
 }
 
 # The services started on this box (infra/eventshop start, run-plain) and the benchmark talk to PostgreSQL over its Unix
 # socket: a round trip skips the kernel's TCP/IP path, a measurable share of an order's CPU on 2 cores (docs/benchmark.md).
-# Debian allows only peer login over the socket, so our role gets a password line ahead of the others. The usable socket
+# Debian allows only peer login over the socket, so our roles (members of eventshop_login) get a password line ahead of the others. The usable socket
 # directory goes to $STATE_DIR/pg-socket; without it everything stays on TCP.
 allow_socket_login() {
   local hba socket_dir
   hba=$(as_root su postgres -c "psql -qtAc 'show hba_file'")
-  if ! grep -qE "^local[[:space:]]+all[[:space:]]+$PG_USER[[:space:]]" "$hba"; then
-    log "allowing password login for $PG_USER over the Unix socket ($hba)"
-    as_root awk -v line="local   all             $PG_USER                               scram-sha-256" \
+  if ! grep -qE "^local[[:space:]]+all[[:space:]]+\+eventshop_login[[:space:]]" "$hba"; then
+    log "allowing password login for the members of eventshop_login over the Unix socket ($hba)"
+    as_root awk -v line="local   all             +eventshop_login                        scram-sha-256" \
       '!done && /^local/ { print line; done = 1 } { print }' "$hba" > "$STATE_DIR/pg_hba.conf.new"
     as_root sh -c "cat '$STATE_DIR/pg_hba.conf.new' > '$hba'" && rm -f "$STATE_DIR/pg_hba.conf.new"
     as_root su postgres -c "psql -qtAc 'select pg_reload_conf()'" >/dev/null
   fi
   socket_dir=$(as_root su postgres -c "psql -qtAc 'show unix_socket_directories'" | cut -d, -f1 | xargs)
-  if [ -n "$socket_dir" ] && PGPASSWORD=$PG_PASS psql -h "$socket_dir" -U "$PG_USER" -d "${DATABASES[0]}" -qtAc 'select 1' >/dev/null 2>&1; then
+  if [ -n "$socket_dir" ] && PGPASSWORD=$(secret postgres-admin) psql -h "$socket_dir" -U eventshop_admin -d postgres -qtAc 'select 1' >/dev/null 2>&1; then
     echo "$socket_dir" > "$STATE_DIR/pg-socket"
   else
     rm -f "$STATE_DIR/pg-socket"

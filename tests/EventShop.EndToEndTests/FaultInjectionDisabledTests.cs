@@ -4,12 +4,12 @@ using EventShop.Testing;
 
 namespace EventShop.EndToEndTests;
 
-/// <summary>Without <c>Faults__Enabled</c> (production), the fault routes do not exist, at the gateway nor at any service.</summary>
+/// <summary>In the production profile the fault routes do not exist, at the gateway nor at any service, even with <c>Faults__Enabled=true</c>.</summary>
 [Collection(ProductionLikeSystemCollection.Name)]
 public sealed class FaultInjectionDisabledTests(RateLimitedEventShopSystem system)
 {
     [Fact]
-    public async Task Without_fault_injection_enabled_Should_answer_404_on_every_fault_route()
+    public async Task In_the_production_profile_Should_answer_404_on_every_fault_route()
     {
         // A subject of its own: the rate-limit tests of this system count requests per subject.
         using var gateway = system.Client(ShopClient.NewId("ops"), "operator");

@@ -3,12 +3,15 @@ using EventShop.Testing;
 namespace EventShop.EndToEndTests;
 
 /// <summary>
-/// EventShop configured as in production where tests can tell: gateway rate limits (low enough to hit in a test; the shared
-/// fixture keeps the generous defaults), and fault injection off.
+/// EventShop in the production profile (ADR 0020): every process in the Production environment, gateway rate limits (low
+/// enough to hit in a test; the shared fixture keeps the generous defaults). Fault injection is asked for, as a careless
+/// deployment might, and the profile refuses it.
 /// </summary>
 public sealed class RateLimitedEventShopSystem : EventShopSystem
 {
-    protected override bool FaultsEnabled => false;
+    protected override string EnvironmentName => "Production";
+
+    protected override bool FaultsEnabled => true;
 
     public const int OrderSubmissionBurst = 3;
     public const int GeneralBurst = 30;

@@ -43,14 +43,14 @@ public sealed class BenchOptions
     public Uri RabbitManagement { get; private set; } = new("http://localhost:15672");
     public string RabbitHost { get; private set; } = "localhost";
     public int RabbitPort { get; private set; } = 5672;
-    public string RabbitUser { get; private set; } = "eventshop";
-    public string RabbitPassword { get; private set; } = "eventshop";
+    public string RabbitUser { get; private set; } = "eventshop-admin";
+    public string RabbitPassword { get; private set; } = "";
     public string VirtualHost { get; private set; } = "eventshop";
 
     public string PostgresHost { get; private set; } = "localhost";
     public int PostgresPort { get; private set; } = 5432;
-    public string PostgresUser { get; private set; } = "eventshop";
-    public string PostgresPassword { get; private set; } = "eventshop";
+    public string PostgresUser { get; private set; } = "eventshop_admin";
+    public string PostgresPassword { get; private set; } = "";
     public string[] Databases { get; private set; } = ["eventshop_orders", "eventshop_accounts", "eventshop_points", "eventshop_sagas"];
 
     public string OutputDirectory { get; private set; } = Path.Combine("results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));

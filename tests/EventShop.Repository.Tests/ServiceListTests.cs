@@ -102,7 +102,8 @@ public sealed class ServiceListTests
 
         var gateway = built["gateway"];
         var gatewayPort = Services.Single(s => s.Name == "gateway").Port;
-        Assert.Contains($"{gatewayPort}:8080", ((YamlSequenceNode)gateway["ports"]).Children.Select(p => ((YamlScalarNode)p).Value));
+        // Published on the host's loopback only (ADR 0020): a developer's compose is not reachable from the network.
+        Assert.Contains($"127.0.0.1:{gatewayPort}:8080", ((YamlSequenceNode)gateway["ports"]).Children.Select(p => ((YamlScalarNode)p).Value));
         Assert.Equal(BehindTheGateway.Select(s => s.Name).Order(StringComparer.Ordinal),
             Keys(gateway, "depends_on").Where(built.ContainsKey).Order(StringComparer.Ordinal));
         foreach (var service in BehindTheGateway)

@@ -40,6 +40,12 @@ public class EventShopSystem : IAsyncLifetime
     /// <summary>Fault injection (<c>/api/faults</c>, ADR 0014): on, as in the local run; a production-like fixture turns it off.</summary>
     protected virtual bool FaultsEnabled => true;
 
+    /// <summary>
+    /// The profile (ADR 0020): Development, a developer's machine as the local run is; a production-like fixture runs every
+    /// process in Production, where neither dev tokens nor fault injection exist whatever the rest of the configuration says.
+    /// </summary>
+    protected virtual string EnvironmentName => "Development";
+
     /// <summary>Restart a service that died on its own (a crash fault), as the run command's supervisor does.</summary>
     protected virtual bool Supervise => false;
 
@@ -106,6 +112,7 @@ public class EventShopSystem : IAsyncLifetime
             // The gateway's continuous invariant check (ADR 0013): every second, so a test sees a fresh verdict soon.
             ["Invariants__Interval"] = "00:00:01",
             ["OTEL_SERVICE_NAME"] = name,
+            ["ASPNETCORE_ENVIRONMENT"] = EnvironmentName,
             ["Faults__Enabled"] = FaultsEnabled ? "true" : "false",
         };
         if (database != "")

@@ -18,7 +18,8 @@ public sealed record DatabaseEndpoint(string Host, int Port, string Username, st
 
 /// <summary>
 /// One real RabbitMQ and one real PostgreSQL for the whole test process: Testcontainers when a Docker engine answers,
-/// otherwise the local servers (EVENTSHOP_TEST_* variables or the defaults that infra/local/ensure-infra.sh sets up).
+/// otherwise the local servers (EVENTSHOP_TEST_* variables, or the administrators infra/local/ensure-infra.sh sets up, with the
+/// passwords it generated into .run/secrets: none is committed, ADR 0020).
 /// Each fixture then takes its own vhost and databases from them, so test runs never see each other's messages or rows.
 /// </summary>
 public static class TestInfrastructure
@@ -47,10 +48,10 @@ public static class TestInfrastructure
         var broker = new BrokerEndpoint(
             Env("EVENTSHOP_TEST_RABBITMQ_HOST", "localhost"), int.Parse(Env("EVENTSHOP_TEST_RABBITMQ_PORT", "5672")),
             int.Parse(Env("EVENTSHOP_TEST_RABBITMQ_MANAGEMENT_PORT", "15672")),
-            Env("EVENTSHOP_TEST_RABBITMQ_USER", "eventshop"), Env("EVENTSHOP_TEST_RABBITMQ_PASSWORD", "eventshop"));
+            Env("EVENTSHOP_TEST_RABBITMQ_USER", "eventshop-admin"), Env("EVENTSHOP_TEST_RABBITMQ_PASSWORD", Secret("rabbitmq-admin")));
         var database = new DatabaseEndpoint(
             Env("EVENTSHOP_TEST_POSTGRES_HOST", "localhost"), int.Parse(Env("EVENTSHOP_TEST_POSTGRES_PORT", "5432")),
-            Env("EVENTSHOP_TEST_POSTGRES_USER", "eventshop"), Env("EVENTSHOP_TEST_POSTGRES_PASSWORD", "eventshop"));
+            Env("EVENTSHOP_TEST_POSTGRES_USER", "eventshop_admin"), Env("EVENTSHOP_TEST_POSTGRES_PASSWORD", Secret("postgres-admin")));
 
         await RequireReachableAsync(broker, database);
         return (broker, database);
@@ -102,13 +103,15 @@ public static class TestInfrastructure
 
     static async Task<(BrokerEndpoint, DatabaseEndpoint)> StartContainersAsync()
     {
-        var rabbit = new RabbitMqBuilder("rabbitmq:3.13-management").WithUsername("eventshop").WithPassword("eventshop")
+        // Throwaway servers: a password of this run's own.
+        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var rabbit = new RabbitMqBuilder("rabbitmq:3.13-management").WithUsername("eventshop-admin").WithPassword(password)
             .WithPortBinding(15672, true).Build();
-        var postgres = new PostgreSqlBuilder("postgres:16").WithUsername("eventshop").WithPassword("eventshop")
+        var postgres = new PostgreSqlBuilder("postgres:16").WithUsername("eventshop_admin").WithPassword(password)
             .WithCommand("-c", "max_connections=400").Build();
         await Task.WhenAll(rabbit.StartAsync(), postgres.StartAsync());
-        return (new BrokerEndpoint(rabbit.Hostname, rabbit.GetMappedPublicPort(5672), rabbit.GetMappedPublicPort(15672), "eventshop", "eventshop"),
-            new DatabaseEndpoint(postgres.Hostname, postgres.GetMappedPublicPort(5432), "eventshop", "eventshop"));
+        return (new BrokerEndpoint(rabbit.Hostname, rabbit.GetMappedPublicPort(5672), rabbit.GetMappedPublicPort(15672), "eventshop-admin", password),
+            new DatabaseEndpoint(postgres.Hostname, postgres.GetMappedPublicPort(5432), "eventshop_admin", password));
     }
 
     static async Task<bool> PortOpenAsync(string host, int port)
@@ -124,6 +127,14 @@ public static class TestInfrastructure
         {
             return false;
         }
+    }
+
+    /// <summary>A password infra/local/ensure-infra.sh generated (EVENTSHOP_SECRETS_DIR, by default .run/secrets); "" when it has not run.</summary>
+    static string Secret(string name)
+    {
+        var directory = Env("EVENTSHOP_SECRETS_DIR", Path.Combine(RepositoryLayout.Root, ".run", "secrets"));
+        var file = Path.Combine(directory, name);
+        return File.Exists(file) ? File.ReadAllText(file).Trim() : "";
     }
 
     static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;

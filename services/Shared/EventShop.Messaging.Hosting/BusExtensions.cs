@@ -50,6 +50,9 @@ public static class BusExtensions
 
             bus.UsingRabbitMq((context, rabbit) =>
             {
+                // No default identity: every launcher passes the credentials it generated (.run/secrets, ADR 0020).
+                if (settings.Username.Length == 0 || settings.Password.Length == 0)
+                    throw new InvalidOperationException("RabbitMq:Username and RabbitMq:Password are not configured (the run command generates them into .run/secrets)");
                 rabbit.Host(settings.Host, settings.Port, settings.VirtualHost, host =>
                 {
                     host.Username(settings.Username);

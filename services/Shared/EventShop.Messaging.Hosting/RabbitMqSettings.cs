@@ -8,8 +8,8 @@ public sealed class RabbitMqSettings
     public string Host { get; set; } = "localhost";
     public ushort Port { get; set; } = 5672;
     public string VirtualHost { get; set; } = "eventshop";
-    public string Username { get; set; } = "eventshop";
-    public string Password { get; set; } = "eventshop";
+    public string Username { get; set; } = "";
+    public string Password { get; set; } = "";
 
     /// <summary>
     /// Deliveries of one message to a queue's consumers (x-delivery-limit) before the broker dead-letters it to the queue's

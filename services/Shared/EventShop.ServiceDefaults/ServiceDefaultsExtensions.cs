@@ -27,6 +27,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Telemetry, health checks, problem-details errors and resilient HTTP clients, the same in every service.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
+        builder.ApplyProfile();
         builder.ConfigureLogging();
         builder.ConfigureOpenTelemetry();
 

@@ -12,8 +12,8 @@ public sealed class BrokerSettings
     public string Host { get; set; } = "localhost";
     public int Port { get; set; } = 5672;
     public string VirtualHost { get; set; } = "eventshop";
-    public string Username { get; set; } = "eventshop";
-    public string Password { get; set; } = "eventshop";
+    public string Username { get; set; } = "";
+    public string Password { get; set; } = "";
     public string? ManagementUrl { get; set; }
     public int ManagementPort { get; set; } = 15672;
     public string? ManagementUsername { get; set; }

@@ -7,7 +7,11 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace EventShop.Gateway.Apis;
 
-/// <summary>Issues tokens for local development and tests. The route is not mapped outside the Development environment.</summary>
+/// <summary>
+/// Issues tokens for local development and tests. The route is not mapped outside the Development environment (ADR 0020), and
+/// answers only callers on this machine's loopback interface unless <c>DevIssuer:LoopbackOnly</c> is false (compose, where
+/// the caller comes through Docker's bridge to a port published on 127.0.0.1 only).
+/// </summary>
 public static class DevTokenApi
 {
     const int LifetimeSeconds = 3600;
@@ -15,8 +19,16 @@ public static class DevTokenApi
 
     public static WebApplication MapDevTokenApi(this WebApplication app)
     {
-        if (app.Environment.IsDevelopment())
-            app.MapPost("/dev/token", IssueToken).AllowAnonymous();
+        if (!app.Environment.IsDeveloperMachine())
+            return app;
+        var route = app.MapPost("/dev/token", IssueToken).AllowAnonymous();
+        if (app.Configuration.GetValue("DevIssuer:LoopbackOnly", true))
+        {
+            route.AddEndpointFilter((context, next) =>
+                context.HttpContext.Connection.RemoteIpAddress is { } caller && System.Net.IPAddress.IsLoopback(caller)
+                    ? next(context)
+                    : ValueTask.FromResult<object?>(TypedResults.NotFound()));
+        }
         return app;
     }
 
