@@ -14,7 +14,9 @@ var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop-services")
 var rabbitPassword = builder.AddParameter("rabbitmq-password", secret: true);
 var operatorUser = builder.AddParameter("rabbitmq-operator-username", "eventshop-operator");
 var operatorPassword = builder.AddParameter("rabbitmq-operator-password", secret: true);
-var signingKey = builder.AddParameter("signing-key", secret: true);
+// The development token issuer's keys (ADR 0020), files infra/eventshop generated: the gateway alone gets the private one.
+var secrets = builder.Configuration["EventShop:SecretsDirectory"]
+    ?? Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", ".run", "secrets"));
 // The configuration infra/eventshop built (its CONFIGURATION, Release by default).
 var buildConfiguration = builder.Configuration["EventShop:Configuration"] ?? "Release";
 
@@ -50,12 +52,14 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
         .WithEnvironment("Logging__Json", "false")
         .WithEnvironment("RabbitMq__Host", rabbitHost)
-        .WithEnvironment("Auth__SigningKey", signingKey)
+        .WithEnvironment("Auth__PublicKeyFile", Path.Combine(secrets, "dev-issuer.pub"))
         // Fault injection (/api/faults, ADR 0014): on for a developer's run, as in infra/eventshop start.
         .WithEnvironment("Faults__Enabled", "true");
 
     // The dashboard reads the error queues as the operator; the services with a database have a bus; the gateway has neither.
-    if (name == "dashboard")
+    if (name == "gateway")
+        service.WithEnvironment("DevIssuer__PrivateKeyFile", Path.Combine(secrets, "dev-issuer.key"));
+    else if (name == "dashboard")
         service.WithEnvironment("RabbitMq__Username", operatorUser).WithEnvironment("RabbitMq__Password", operatorPassword);
     else if (entry.Database is not null)
         service.WithEnvironment("RabbitMq__Username", rabbitUser).WithEnvironment("RabbitMq__Password", rabbitPassword);

@@ -11,7 +11,7 @@ namespace EventShop.Scenarios;
 public sealed class Gateway(HttpClient http) : IDisposable
 {
     const string OperatorSubject = "scenario-runner";
-    readonly ConcurrentDictionary<string, Task<string>> _tokens = new();
+    readonly ConcurrentDictionary<string, Task<(string Token, DateTime RenewAfter)>> _tokens = new();
 
     public Uri Address => http.BaseAddress!;
 
@@ -20,15 +20,26 @@ public sealed class Gateway(HttpClient http) : IDisposable
 
     public void Dispose() => http.Dispose();
 
-    Task<string> TokenAsync(string subject, string role) =>
-        _tokens.GetOrAdd($"{role}:{subject}", async _ =>
-        {
-            var response = await http.PostAsJsonAsync("/dev/token", new { subject, roles = new[] { role } });
-            if (response.StatusCode == HttpStatusCode.NotFound)
-                throw new ScenarioRunException($"{Address}dev/token answered 404: the system does not run in the Development environment, so no tokens can be issued");
-            await EnsureAsync(response, "POST /dev/token");
-            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-        });
+    /// <summary>Development tokens live 15 minutes (ADR 0020) and the library runs longer: each is renewed at half its life.</summary>
+    async Task<string> TokenAsync(string subject, string role)
+    {
+        var key = $"{role}:{subject}";
+        var issued = await _tokens.GetOrAdd(key, _ => IssueAsync(subject, role));
+        if (DateTime.UtcNow < issued.RenewAfter)
+            return issued.Token;
+        _tokens.TryRemove(key, out _);
+        return (await _tokens.GetOrAdd(key, _ => IssueAsync(subject, role))).Token;
+    }
+
+    async Task<(string, DateTime)> IssueAsync(string subject, string role)
+    {
+        var response = await http.PostAsJsonAsync("/dev/token", new { subject, roles = new[] { role } });
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            throw new ScenarioRunException($"{Address}dev/token answered 404: the system does not run in the Development environment, so no tokens can be issued");
+        await EnsureAsync(response, "POST /dev/token");
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("accessToken").GetString()!, DateTime.UtcNow.AddSeconds(body.GetProperty("expiresIn").GetInt32() / 2.0));
+    }
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? customer = null,
         Action<HttpRequestMessage>? prepare = null, CancellationToken cancellationToken = default)

@@ -53,6 +53,8 @@ install_missing() {
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
   command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
+  # infra/eventshop generates the development token issuer's key pair with it.
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from the distribution's packages"
     as_root apt-get update -qq

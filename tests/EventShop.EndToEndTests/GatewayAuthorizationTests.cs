@@ -13,6 +13,8 @@ namespace EventShop.EndToEndTests;
 [Collection(SystemCollection.Name)]
 public sealed class GatewayAuthorizationTests(EventShopSystem system)
 {
+    static readonly string[] OperatorRole = ["operator"];
+
     readonly ShopClient _shop = new(system);
 
     [Theory]
@@ -48,6 +50,67 @@ public sealed class GatewayAuthorizationTests(EventShopSystem system)
         var response = await client.GetAsync("/api/accounts/alice");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    /// <summary>
+    /// A service's configuration holds only the issuer's public key (ADR 0020). Whatever can be made from it, or without any
+    /// key, is refused by the gateway and by every service reached directly: HMAC keyed with the public key (the classic
+    /// algorithm confusion), an unsigned token, and a token of another EC key.
+    /// </summary>
+    [Theory]
+    [InlineData("hmac-with-the-public-key")]
+    [InlineData("hmac-with-the-public-key-text")]
+    [InlineData("unsigned")]
+    [InlineData("another-ec-key")]
+    public async Task When_the_token_is_made_from_what_a_service_holds_Should_answer_401(string forgery)
+    {
+        var publicKey = Convert.FromBase64String(system.IssuerPublicKey);
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = "eventshop",
+            Audience = "eventshop-api",
+            Subject = new ClaimsIdentity([new Claim("sub", "mallory"), new Claim("role", "operator")]),
+            Expires = DateTime.UtcNow.AddMinutes(10),
+            SigningCredentials = forgery switch
+            {
+                "hmac-with-the-public-key" => new SigningCredentials(new SymmetricSecurityKey(publicKey), SecurityAlgorithms.HmacSha256),
+                "hmac-with-the-public-key-text" => new SigningCredentials(
+                    new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(system.IssuerPublicKey)), SecurityAlgorithms.HmacSha256),
+                "another-ec-key" => new SigningCredentials(new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)), SecurityAlgorithms.EcdsaSha256),
+                _ => null,
+            },
+        };
+        var forged = new JsonWebTokenHandler().CreateToken(descriptor);
+
+        foreach (var (address, path) in new[]
+                 {
+                     (system.GatewayAddress, "/api/sagas"), (system["orders"].BaseAddress, "/api/orders?customerId=alice"),
+                     (system["accounts"].BaseAddress, "/api/accounts/alice"), (system["points"].BaseAddress, "/api/points/alice"),
+                     (system["sagas"].BaseAddress, "/api/sagas"),
+                 })
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", forged);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(path)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_dev_token_Should_be_signed_ES256_live_15_minutes_and_be_accepted()
+    {
+        using var anonymous = system.Client();
+
+        var response = await anonymous.PostAsJsonAsync("/dev/token", new { subject = ShopClient.NewId("ops"), roles = OperatorRole });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(900, body.GetProperty("expiresIn").GetInt32());
+        var token = new JsonWebToken(body.GetProperty("accessToken").GetString());
+        Assert.Equal("ES256", token.Alg);
+        Assert.True(token.ValidTo - token.IssuedAt <= TimeSpan.FromMinutes(15));
+        using var client = system.Client();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.EncodedToken);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/sagas?limit=1")).StatusCode);
     }
 
     [Theory]

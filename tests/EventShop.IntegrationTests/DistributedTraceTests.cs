@@ -39,7 +39,7 @@ public sealed class DistributedTraceTests : IAsyncLifetime
     readonly IsolatedInfrastructure _infrastructure = new();
     readonly List<WebApplication> _apps = [];
     readonly SpanCollection _spans = new();
-    readonly string _signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+    readonly System.Security.Cryptography.ECDsa _issuerKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
     Uri _orders = null!;
     Uri _accounts = null!;
 
@@ -70,7 +70,7 @@ public sealed class DistributedTraceTests : IAsyncLifetime
             ["RabbitMq:VirtualHost"] = _infrastructure.Name,
             ["RabbitMq:Username"] = _infrastructure.Broker.Username,
             ["RabbitMq:Password"] = _infrastructure.Broker.Password,
-            ["Auth:SigningKey"] = _signingKey,
+            ["Auth:PublicKey"] = Convert.ToBase64String(_issuerKey.ExportSubjectPublicKeyInfo()),
             ["Logging:Json"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         });
@@ -150,7 +150,7 @@ public sealed class DistributedTraceTests : IAsyncLifetime
             Audience = "eventshop-api",
             Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim("role", role)]),
             Expires = DateTime.UtcNow.AddMinutes(10),
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Convert.FromBase64String(_signingKey)), SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_issuerKey), SecurityAlgorithms.EcdsaSha256),
         });
         var client = new HttpClient { BaseAddress = baseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

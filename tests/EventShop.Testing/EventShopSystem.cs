@@ -20,7 +20,12 @@ public class EventShopSystem : IAsyncLifetime
 
     readonly string _runId = "t" + Guid.NewGuid().ToString("N")[..10];
     readonly Dictionary<string, ServiceProcess> _processes = new();
-    readonly string _signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+    /// <summary>
+    /// The token issuer's key pair of this run (ADR 0020). The fixture plays the issuer (as an OIDC provider would in
+    /// production): it signs the tests' tokens, every process gets only the public key, and in the Development profile the
+    /// gateway gets the private key for <c>/dev/token</c> and its own service token.
+    /// </summary>
+    readonly System.Security.Cryptography.ECDsa _issuerKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
 
     public BrokerEndpoint Broker { get; private set; } = null!;
     public DatabaseEndpoint Database { get; private set; } = null!;
@@ -98,7 +103,7 @@ public class EventShopSystem : IAsyncLifetime
     {
         var environment = new Dictionary<string, string>
         {
-            ["Auth__SigningKey"] = _signingKey,
+            ["Auth__PublicKey"] = IssuerPublicKey,
             ["RabbitMq__Host"] = Broker.Host,
             ["RabbitMq__Port"] = Broker.AmqpPort.ToString(),
             ["RabbitMq__VirtualHost"] = VirtualHost,
@@ -115,6 +120,8 @@ public class EventShopSystem : IAsyncLifetime
             ["ASPNETCORE_ENVIRONMENT"] = EnvironmentName,
             ["Faults__Enabled"] = FaultsEnabled ? "true" : "false",
         };
+        if (name == "gateway" && EnvironmentName == "Development")
+            environment["DevIssuer__PrivateKey"] = Convert.ToBase64String(_issuerKey.ExportPkcs8PrivateKey());
         if (database != "")
             environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));
         foreach (var cluster in Services.Select(s => s.Name).Where(n => n != "gateway"))
@@ -140,7 +147,10 @@ public class EventShopSystem : IAsyncLifetime
         await _processes[name].WaitHealthyAsync(TimeSpan.FromSeconds(90));
     }
 
-    /// <summary>A token signed with this run's key, as the gateway's /dev/token would issue it.</summary>
+    /// <summary>The public key every process verifies tokens with (base64 SubjectPublicKeyInfo): all a service's configuration holds.</summary>
+    public string IssuerPublicKey => Convert.ToBase64String(_issuerKey.ExportSubjectPublicKeyInfo());
+
+    /// <summary>A token signed with this run's issuer key (ES256), as the gateway's /dev/token would issue it.</summary>
     public string Token(string subject, params string[] roles)
     {
         var claims = new List<Claim> { new("sub", subject) };
@@ -151,7 +161,7 @@ public class EventShopSystem : IAsyncLifetime
             Audience = "eventshop-api",
             Subject = new ClaimsIdentity(claims),
             Expires = DateTime.UtcNow.AddHours(1),
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Convert.FromBase64String(_signingKey)), SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_issuerKey), SecurityAlgorithms.EcdsaSha256),
         });
     }
 

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,18 +13,33 @@ public static class AuthenticationExtensions
     public static IHostApplicationBuilder AddEventShopAuthentication(this IHostApplicationBuilder builder)
     {
         var settings = builder.Configuration.GetSection(JwtSettings.Section).Get<JwtSettings>() ?? new JwtSettings();
-        var key = settings.CreateKey();
+        var publicKey = settings.CreatePublicKey();
+        if (publicKey is null && string.IsNullOrWhiteSpace(settings.Authority))
+        {
+            throw new InvalidOperationException(
+                "Auth:Authority (an OIDC provider) or Auth:PublicKey / Auth:PublicKeyFile (the development issuer's public key) is not configured. " +
+                "The run command generates the development issuer's keys into .run/secrets.");
+        }
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(options =>
             {
                 options.MapInboundClaims = false;
+                if (publicKey is null)
+                {
+                    options.Authority = settings.Authority;
+                    options.RequireHttpsMetadata = settings.RequireHttpsMetadata;
+                }
                 options.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = settings.Issuer,
                     ValidAudience = settings.Audience,
-                    IssuerSigningKey = key,
+                    // Null with an Authority: the keys come from its JWKS.
+                    IssuerSigningKey = publicKey,
                     ValidateIssuerSigningKey = true,
+                    ValidAlgorithms = JwtSettings.Algorithms,
+                    RequireSignedTokens = true,
+                    RequireExpirationTime = true,
                     ValidateLifetime = true,
                     ClockSkew = TimeSpan.FromSeconds(30),
                     RoleClaimType = "role",

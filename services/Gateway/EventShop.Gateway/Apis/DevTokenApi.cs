@@ -1,28 +1,31 @@
-using System.Security.Claims;
 using EventShop.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace EventShop.Gateway.Apis;
 
 /// <summary>
-/// Issues tokens for local development and tests. The route is not mapped outside the Development environment (ADR 0020), and
-/// answers only callers on this machine's loopback interface unless <c>DevIssuer:LoopbackOnly</c> is false (compose, where
-/// the caller comes through Docker's bridge to a port published on 127.0.0.1 only).
+/// Issues tokens for local development and tests, signed by the <see cref="DevIssuer"/>. The route exists only in the
+/// Development profile with the issuer's private key configured (ADR 0020), and answers only callers on this machine's
+/// loopback interface unless <c>DevIssuer:LoopbackOnly</c> is false (compose, where the caller comes through Docker's bridge
+/// to a port published on 127.0.0.1 only).
 /// </summary>
 public static class DevTokenApi
 {
-    const int LifetimeSeconds = 3600;
     static readonly string[] KnownRoles = [Roles.Customer, Roles.Operator];
+
+    public static IHostApplicationBuilder AddDevIssuer(this IHostApplicationBuilder builder)
+    {
+        if (DevIssuer.Create(builder.Configuration, builder.Environment) is { } issuer)
+            builder.Services.AddSingleton(issuer);
+        return builder;
+    }
 
     public static WebApplication MapDevTokenApi(this WebApplication app)
     {
-        if (!app.Environment.IsDeveloperMachine())
+        if (app.Services.GetService<DevIssuer>() is null)
             return app;
         var route = app.MapPost("/dev/token", IssueToken).AllowAnonymous();
-        if (app.Configuration.GetValue("DevIssuer:LoopbackOnly", true))
+        if (app.Configuration.GetValue($"{DevIssuer.Section}:LoopbackOnly", true))
         {
             route.AddEndpointFilter((context, next) =>
                 context.HttpContext.Connection.RemoteIpAddress is { } caller && System.Net.IPAddress.IsLoopback(caller)
@@ -32,7 +35,7 @@ public static class DevTokenApi
         return app;
     }
 
-    static async Task<Results<Ok<DevTokenResponse>, ValidationProblem>> IssueToken(HttpRequest request, IConfiguration configuration, TimeProvider clock)
+    static async Task<Results<Ok<DevTokenResponse>, ValidationProblem>> IssueToken(HttpRequest request, DevIssuer issuer)
     {
         var (body, problem) = await JsonBody.ReadAsync<DevTokenRequest>(request);
         if (problem is not null)
@@ -44,21 +47,7 @@ public static class DevTokenApi
         if (!validation.IsValid)
             return validation.ToProblem();
 
-        var settings = configuration.GetSection(JwtSettings.Section).Get<JwtSettings>() ?? new JwtSettings();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var claims = new List<Claim> { new("sub", body.Subject!) };
-        claims.AddRange(body.Roles!.Distinct().Select(role => new Claim("role", role)));
-
-        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = settings.Issuer,
-            Audience = settings.Audience,
-            Subject = new ClaimsIdentity(claims),
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddSeconds(LifetimeSeconds),
-            SigningCredentials = new SigningCredentials(settings.CreateKey(), SecurityAlgorithms.HmacSha256),
-        });
-        return TypedResults.Ok(new DevTokenResponse(token, LifetimeSeconds));
+        var token = issuer.Issue(body.Subject!, body.Roles!, DevIssuer.Lifetime);
+        return TypedResults.Ok(new DevTokenResponse(token, (int)DevIssuer.Lifetime.TotalSeconds));
     }
 }

@@ -14,6 +14,7 @@ public static class GatewayServiceExtensions
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventShopAuthentication();
+        builder.AddDevIssuer();
         builder.AddGatewayRateLimiting();
         builder.AddCustomerSummary();
         builder.AddInvariants();

@@ -108,7 +108,7 @@ public sealed partial class InvariantChecker(SummarySources sources, ServiceToke
             {
                 Content = JsonContent.Create(cut),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Get());
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token.GetAsync(cancellationToken));
             if (Activity.Current is null)
             {
                 // The periodic run is not traffic (ADR 0011): the service is told its part is not sampled, so it records no trace either.
