@@ -70,6 +70,9 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         // handed to the service under the name it reads, ConnectionStrings:Orders.
         var database = builder.AddConnectionString($"{name}-db", environmentVariableName: $"ConnectionStrings__{connectionName}");
         service.WithReference(database);
+        // The owner role for the migrations; the service runs as the runtime role above (ADR 0020).
+        var migrations = builder.AddConnectionString($"{name}-db-migrations", environmentVariableName: $"ConnectionStrings__{connectionName}Migrations");
+        service.WithReference(migrations);
     }
 
     return service;

@@ -9,6 +9,7 @@
 # (by default .run/secrets, git-ignored, mode 700) and set on the server on every run, so the file and the server agree.
 #   PostgreSQL  eventshop_admin            CREATEDB CREATEROLE: the tests create their databases and roles with it
 #               eventshop_<service>_owner  owns eventshop_<service> and runs its migrations; CONNECT to it only
+#               eventshop_<service>        the service at run time: DML on what the owner created, no DDL, CONNECT to it only
 #   RabbitMQ    eventshop-admin            administrator: the tests create their vhosts with it
 #               eventshop-services         the services' bus on vhost 'eventshop'
 #               eventshop-operator         management tag: the dashboard reads error queues (management API and AMQP)
@@ -40,6 +41,7 @@ psql_admin() { as_root su postgres -c "psql -qtA -v ON_ERROR_STOP=1 ${1:+-d $1}"
 # ensure_role NAME PASSWORD OPTIONS: the role exists, logs in with PASSWORD and has exactly OPTIONS.
 ensure_role() {
   psql_admin <<SQL >/dev/null
+SET client_min_messages = warning;
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN CREATE ROLE $1; END IF;
 END \$\$;
@@ -83,6 +85,7 @@ SQL
   for service in "${SERVICES_WITH_DATABASE[@]}"; do
     db=eventshop_$service
     ensure_role "eventshop_${service}_owner" "$(secret "postgres-$service-owner")" "NOCREATEDB NOCREATEROLE"
+    ensure_role "eventshop_${service}" "$(secret "postgres-$service")" "NOCREATEDB NOCREATEROLE"
     owner=$(echo "select pg_get_userbyid(datdba) from pg_database where datname = '$db'" | psql_admin)
     if [ -z "$owner" ]; then
       echo "create database $db owner eventshop_${service}_owner" | psql_admin >/dev/null
@@ -92,11 +95,23 @@ SQL
       log "database $db belongs to $owner (an earlier version's role): left as it is; the services of this checkout cannot use it"
       continue
     fi
-    # Only its own roles may connect; nobody but the owner may create in its public schema.
+    # Only its own roles may connect; nobody but the owner may create anything; the runtime role gets DML on what the
+    # owner's migrations create (default privileges) and on what they created already.
     psql_admin "$db" <<SQL >/dev/null
 REVOKE ALL ON DATABASE $db FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE $db TO eventshop_${service}_owner;
+GRANT CONNECT, TEMPORARY ON DATABASE $db TO eventshop_${service}_owner, eventshop_${service};
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO eventshop_${service};
+ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO eventshop_${service};
+ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT USAGE ON SCHEMAS TO eventshop_${service};
+ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT EXECUTE ON FUNCTIONS TO eventshop_${service};
+DO \$\$ DECLARE s name; BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspowner = 'eventshop_${service}_owner'::regrole OR nspname = 'public' LOOP
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO eventshop_${service}', s);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO eventshop_${service}', s);
+    EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO eventshop_${service}', s);
+  END LOOP;
+END \$\$;
 SQL
   done
   allow_socket_login

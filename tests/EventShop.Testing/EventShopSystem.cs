@@ -59,7 +59,17 @@ public class EventShopSystem : IAsyncLifetime
 
     public string DatabaseName(string service) => $"{_runId}_{service.ToLowerInvariant()}";
 
+    /// <summary>The service's database as the administrator (a member of both its roles): tests read and change rows with it.</summary>
     public string ConnectionString(string service) => Database.ConnectionString(DatabaseName(service));
+
+    /// <summary>The service's database roles (ADR 0020); the service runs as <see cref="ServiceRoles.Runtime"/>.</summary>
+    public ServiceRoles Roles(string service) => _roles[service];
+
+    /// <summary>The service's database as its runtime role, as the service itself connects.</summary>
+    public string RuntimeConnectionString(string service, string? database = null) =>
+        Database.As(_roles[service].Runtime, _roles[service].RuntimePassword).ConnectionString(DatabaseName(database ?? service));
+
+    readonly Dictionary<string, ServiceRoles> _roles = new();
 
     public virtual async Task InitializeAsync()
     {
@@ -85,7 +95,10 @@ public class EventShopSystem : IAsyncLifetime
         if (PrivateDatabase is { } privateDatabase)
             Database = privateDatabase;
         foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
-            await TestInfrastructure.CreateDatabaseAsync(Database, DatabaseName(database));
+        {
+            _roles[database] = ServiceRoles.For(DatabaseName(database));
+            await TestInfrastructure.CreateServiceDatabaseAsync(Database, DatabaseName(database), _roles[database]);
+        }
 
         var ports = Services.ToDictionary(s => s.Name, _ => TestInfrastructure.FreeTcpPort());
         foreach (var (name, project, database) in Services)
@@ -123,7 +136,12 @@ public class EventShopSystem : IAsyncLifetime
         if (name == "gateway" && EnvironmentName == "Development")
             environment["DevIssuer__PrivateKey"] = Convert.ToBase64String(_issuerKey.ExportPkcs8PrivateKey());
         if (database != "")
-            environment[$"ConnectionStrings__{database}"] = Database.ConnectionString(DatabaseName(database));
+        {
+            // The service runs as its runtime role and migrates as the owner (ADR 0020).
+            var roles = _roles[database];
+            environment[$"ConnectionStrings__{database}"] = Database.As(roles.Runtime, roles.RuntimePassword).ConnectionString(DatabaseName(database));
+            environment[$"ConnectionStrings__{database}Migrations"] = Database.As(roles.Owner, roles.OwnerPassword).ConnectionString(DatabaseName(database));
+        }
         foreach (var cluster in Services.Select(s => s.Name).Where(n => n != "gateway"))
         {
             environment[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{ports[cluster]}";
@@ -184,7 +202,10 @@ public class EventShopSystem : IAsyncLifetime
         if (Database is null)
             return;
         foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
-            await TestInfrastructure.DropDatabaseAsync(Database, DatabaseName(database));
+        {
+            if (_roles.TryGetValue(database, out var roles))
+                await TestInfrastructure.DropServiceDatabaseAsync(Database, DatabaseName(database), roles);
+        }
         if (!UsesPrivateBroker)
             await TestInfrastructure.DeleteVirtualHostAsync(Broker, VirtualHost);
     }

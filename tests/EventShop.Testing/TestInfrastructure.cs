@@ -14,6 +14,21 @@ public sealed record DatabaseEndpoint(string Host, int Port, string Username, st
 {
     public string ConnectionString(string database, int maxPoolSize = 20) =>
         $"Host={Host};Port={Port};Database={database};Username={Username};Password={Password};Maximum Pool Size={maxPoolSize};SSL Mode=Disable;Include Error Detail=true";
+
+    /// <summary>The same server as another role.</summary>
+    public DatabaseEndpoint As(string username, string password) => this with { Username = username, Password = password };
+}
+
+/// <summary>
+/// A service's two database roles (ADR 0020): the owner of its database, which runs the migrations, and the runtime role,
+/// with DML on it only. Named after the database; the passwords are this run's own.
+/// </summary>
+public sealed record ServiceRoles(string Owner, string OwnerPassword, string Runtime, string RuntimePassword)
+{
+    public static ServiceRoles For(string database) =>
+        new($"{database}_owner", NewPassword(), database, NewPassword());
+
+    static string NewPassword() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }
 
 /// <summary>
@@ -167,6 +182,54 @@ public static class TestInfrastructure
         await using var connection = new NpgsqlConnection(database.ConnectionString("postgres"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// A service's database as a deployment has it (ADR 0020): owned by the owner role, <c>CONNECT</c> revoked from
+    /// <c>PUBLIC</c> and granted to the runtime role, which gets DML (and sequences, schemas, functions) on whatever the
+    /// owner's migrations create, and no DDL. The administrator joins both roles: to create a database for the owner, to
+    /// read and change rows in tests, and to end their sessions when the database is dropped.
+    /// </summary>
+    public static async Task CreateServiceDatabaseAsync(DatabaseEndpoint database, string name, ServiceRoles roles)
+    {
+        await using (var connection = new NpgsqlConnection(database.ConnectionString("postgres")))
+        {
+            await connection.OpenAsync();
+            await ExecuteAsync(connection, $"""
+                CREATE ROLE "{roles.Owner}" LOGIN PASSWORD '{roles.OwnerPassword}';
+                CREATE ROLE "{roles.Runtime}" LOGIN PASSWORD '{roles.RuntimePassword}';
+                GRANT "{roles.Owner}", "{roles.Runtime}" TO CURRENT_USER;
+                """);
+            await ExecuteAsync(connection, $"CREATE DATABASE \"{name}\" OWNER \"{roles.Owner}\"");
+            await ExecuteAsync(connection, $"""
+                REVOKE ALL ON DATABASE "{name}" FROM PUBLIC;
+                GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO "{roles.Runtime}";
+                """);
+        }
+        await using (var connection = new NpgsqlConnection(database.ConnectionString(name)))
+        {
+            await connection.OpenAsync();
+            await ExecuteAsync(connection, $"""
+                ALTER DEFAULT PRIVILEGES FOR ROLE "{roles.Owner}" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{roles.Runtime}";
+                ALTER DEFAULT PRIVILEGES FOR ROLE "{roles.Owner}" GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO "{roles.Runtime}";
+                ALTER DEFAULT PRIVILEGES FOR ROLE "{roles.Owner}" GRANT USAGE ON SCHEMAS TO "{roles.Runtime}";
+                ALTER DEFAULT PRIVILEGES FOR ROLE "{roles.Owner}" GRANT EXECUTE ON FUNCTIONS TO "{roles.Runtime}";
+                """);
+        }
+    }
+
+    public static async Task DropServiceDatabaseAsync(DatabaseEndpoint database, string name, ServiceRoles roles)
+    {
+        await DropDatabaseAsync(database, name);
+        await using var connection = new NpgsqlConnection(database.ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await ExecuteAsync(connection, $"DROP ROLE IF EXISTS \"{roles.Runtime}\", \"{roles.Owner}\"");
+    }
+
+    static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
 

@@ -1,3 +1,5 @@
+using EventShop.Messaging;
+using EventShop.Messaging.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -18,6 +20,13 @@ public static class DatabaseExtensions
 {
     public const string DatabaseHostKey = "Database:Host";
 
+    /// <summary>
+    /// Suffix of the connection string the migrations run on (<c>ConnectionStrings:OrdersMigrations</c>): the database's owner
+    /// role, which may run DDL. <c>ConnectionStrings:Orders</c> is then the runtime role, with DML only (ADR 0020). Without
+    /// it the migrations run on the runtime connection, which must then be allowed DDL.
+    /// </summary>
+    public const string MigrationsSuffix = "Migrations";
+
     /// <summary>Tells this process's database connections from those of other replicas of the same service.</summary>
     static readonly string ProcessInstance = Guid.NewGuid().ToString("N")[..8];
 
@@ -30,6 +39,11 @@ public static class DatabaseExtensions
     {
         var configured = builder.Configuration.GetConnectionString(connectionName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not configured");
+        var migrations = builder.Configuration.GetConnectionString(connectionName + MigrationsSuffix) is { Length: > 0 } owner
+            ? WithHost(new NpgsqlConnectionStringBuilder(owner) { ApplicationName = $"{connectionName.ToLowerInvariant()}-migrations-{ProcessInstance}" },
+                builder.Configuration).ConnectionString
+            : null;
+        builder.Services.AddSingleton(new MigrationConnection<TDbContext>(migrations));
         // Every message is a short unit of work on a pooled connection; resetting the session (DISCARD ALL) on each return
         // to the pool costs a round trip per message, and we keep no session state that would need it.
         // The hot path runs the same dozen statements for every message: preparing them once per physical connection saves
@@ -47,9 +61,7 @@ public static class DatabaseExtensions
         // Database:Host replaces the host of the configured connection string. On one box the start scripts set it to
         // PostgreSQL's Unix socket directory: a round trip over a Unix socket skips the kernel's TCP/IP path, which is a
         // measurable share of an order's CPU on 2 cores (docs/benchmark.md).
-        if (builder.Configuration[DatabaseHostKey] is { Length: > 0 } host)
-            connection.Host = host;
-        var connectionString = connection.ConnectionString;
+        var connectionString = WithHost(connection, builder.Configuration).ConnectionString;
 
         // Pooled contexts: one is rented per message and per request, so allocating and configuring a new one each time
         // is measurable CPU on the hot path (docs/benchmark.md).
@@ -78,7 +90,18 @@ public static class DatabaseExtensions
         return options;
     }
 
-    /// <summary>Applies pending migrations at start, waiting for the database to come up rather than crashing.</summary>
+    static NpgsqlConnectionStringBuilder WithHost(NpgsqlConnectionStringBuilder connection, IConfiguration configuration)
+    {
+        if (configuration[DatabaseHostKey] is { Length: > 0 } host)
+            connection.Host = host;
+        return connection;
+    }
+
+    /// <summary>
+    /// Applies pending migrations at start, waiting for the database to come up rather than crashing: as the owner role when
+    /// <c>ConnectionStrings:&lt;name&gt;Migrations</c> is configured, which also creates the fault-rules table when fault
+    /// injection is on (the runtime role may not).
+    /// </summary>
     public static async Task MigrateDatabaseAsync<TDbContext>(this WebApplication app)
         where TDbContext : DbContext
     {
@@ -97,10 +120,30 @@ public static class DatabaseExtensions
             })
             .Build();
 
+        var owner = app.Services.GetRequiredService<MigrationConnection<TDbContext>>().ConnectionString;
         await pipeline.ExecuteAsync(async token =>
         {
             await using var scope = app.Services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.MigrateAsync(token);
+            if (owner is null)
+            {
+                await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.MigrateAsync(token);
+                return;
+            }
+            var options = new DbContextOptionsBuilder<TDbContext>()
+                .UseNpgsql(owner, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
+                .LeaveFailedCommandsToTheirCallers()
+                .Options;
+            await using var context = ActivatorUtilities.CreateInstance<TDbContext>(scope.ServiceProvider, options);
+            await context.Database.MigrateAsync(token);
+            if (MessagingServiceCollectionExtensions.FaultsEnabled(app.Configuration))
+            {
+                await context.Database.OpenConnectionAsync(token);
+                await FaultRules.EnsureTableAsync((NpgsqlConnection)context.Database.GetDbConnection(), token);
+            }
         });
     }
 }
+
+/// <summary>The owner role's connection string for <typeparamref name="TDbContext"/>'s migrations, or null to migrate on the runtime one.</summary>
+public sealed record MigrationConnection<TDbContext>(string? ConnectionString)
+    where TDbContext : DbContext;

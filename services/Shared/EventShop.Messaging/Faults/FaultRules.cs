@@ -177,7 +177,10 @@ public sealed class FaultRules(IServiceScopeFactory scopeFactory, Type dbContext
         try
         {
             if (!_tableReady)
-                await CreateTableAsync(connection, cancellationToken);
+            {
+                await EnsureTableAsync(connection, cancellationToken);
+                _tableReady = true;
+            }
             await using var command = new NpgsqlCommand(sql, connection);
             parameters(command);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -201,8 +204,17 @@ public sealed class FaultRules(IServiceScopeFactory scopeFactory, Type dbContext
         }
     }
 
-    async Task CreateTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the rules table unless it exists. The service's owner role calls it after the migrations (ADR 0020): the
+    /// runtime role has no DDL, and only finds the table there (a CREATE it may not run, not even "IF NOT EXISTS").
+    /// </summary>
+    public static async Task EnsureTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        await using (var exists = new NpgsqlCommand("SELECT to_regclass('messaging.fault_rules') IS NOT NULL", connection))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken) is true)
+                return;
+        }
         await using var command = new NpgsqlCommand("""
             CREATE SCHEMA IF NOT EXISTS messaging;
             CREATE TABLE IF NOT EXISTS messaging.fault_rules (
@@ -226,6 +238,5 @@ public sealed class FaultRules(IServiceScopeFactory scopeFactory, Type dbContext
         {
             // Another replica created it at the same moment.
         }
-        _tableReady = true;
     }
 }
