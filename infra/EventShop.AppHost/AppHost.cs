@@ -56,7 +56,8 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         // Fault injection (/api/faults, ADR 0014): on for a developer's run, as in infra/eventshop start.
         .WithEnvironment("Faults__Enabled", "true");
 
-    // The dashboard reads the error queues as the operator; the services with a database have a bus; the gateway has neither.
+    // The gateway alone holds the dev issuer's private key; the dashboard reads the error queues as the operator; the services
+    // with a database have a bus.
     if (name == "gateway")
         service.WithEnvironment("DevIssuer__PrivateKeyFile", Path.Combine(secrets, "dev-issuer.key"));
     else if (name == "dashboard")
