@@ -207,7 +207,9 @@ public static class TestInfrastructure
                 GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO "{roles.Runtime}";
                 """);
         }
-        await using (var connection = new NpgsqlConnection(database.ConnectionString(name)))
+        // Unpooled: a pooled connection to the new database would outlive a test that crashes the server, and the test's
+        // next read through the same connection string would get it back broken.
+        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString(name)) { Pooling = false }.ConnectionString))
         {
             await connection.OpenAsync();
             await ExecuteAsync(connection, $"""
