@@ -15,7 +15,7 @@ public static class FailureCodes
             return null;
         if (reason.Contains("timed out", StringComparison.Ordinal))
             return StepTimedOut;
-        if (reason.Contains(" failed:", StringComparison.Ordinal))
+        if (reason.EndsWith(" failed", StringComparison.Ordinal) || reason.Contains(" failed:", StringComparison.Ordinal))
             return StepFailed;
         var colon = reason.LastIndexOf(": ", StringComparison.Ordinal);
         var code = colon < 0 ? reason : reason[(colon + 2)..].Trim();

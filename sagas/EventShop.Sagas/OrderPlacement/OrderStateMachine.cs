@@ -263,8 +263,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             .Publish(context => undo(context.Saga))
             .TransitionTo(compensating());
 
-    static string FaultReason<T>(string step, Fault<T> fault) =>
-        $"{step} failed: {fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error"}";
+    /// <summary>The customer reads the reason: it names the step, never the exception, whose text (a connection string, a
+    /// constraint, a stack) is for operators and stays with the failed message in its error queue (GET /api/failures).</summary>
+    static string FaultReason<T>(string step, Fault<T> _) where T : class => $"{step} failed";
 
     /// <summary>A new step: a new token, and a timeout the database turns into a deadline on its own clock (ADR 0008).</summary>
     void StartStep(BehaviorContext<OrderState> context)
