@@ -1,8 +1,8 @@
 namespace EventShop.Scenarios;
 
 /// <summary>
-/// The order's <c>failureCode</c> as the API contract names it. Until the Orders API carries the field, the code is read from
-/// the saga's failure reason ("Merchant credit rejected: AccountFrozen" is MerchantFrozen); the output says when it was.
+/// The order's <c>failureCode</c> as the API contract names it. The Orders API carries it; for an order cancelled before it
+/// did (the field is null), the code is read from the saga's failure reason ("Merchant credit rejected: AccountFrozen" is MerchantFrozen); the output says when it was.
 /// </summary>
 public static class FailureCodes
 {
