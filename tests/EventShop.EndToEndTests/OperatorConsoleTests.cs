@@ -89,7 +89,9 @@ public sealed class OperatorConsoleTests(OperatorConsoleSystem system, ITestOutp
         var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(100m);
         using var operatorClient = system.Operator();
         Guid orderId;
-        await system.KillAsync("points");
+        // Points takes 20 s over this customer's accrual (the step's timeout is 90 s here): the saga is held in Accruing.
+        var faults = new FaultLab(system);
+        var hold = await faults.AddAsync(new { service = "points", messageType = "AccruePoints", action = "delay", delayMs = 20_000, customerId = customer });
         try
         {
             orderId = await _shop.SubmitOrderAsync(customer, merchant, 20m);
@@ -111,7 +113,7 @@ public sealed class OperatorConsoleTests(OperatorConsoleSystem system, ITestOutp
         }
         finally
         {
-            await system.RestartAsync("points");
+            await faults.DeleteAsync(hold.Id);
         }
 
         var order = await _shop.WaitForOutcomeAsync(orderId, TimeSpan.FromSeconds(60));
