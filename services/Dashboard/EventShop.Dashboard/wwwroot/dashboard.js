@@ -10,7 +10,6 @@ const BACKWARD = ["ReversingPoints", "ReversingCredit", "Refunding", "Cancelled"
 // Known states in the order a saga moves through them; unknown states the API reports are shown after these.
 const STATES = ["Debiting", "Crediting", "Accruing", "ReversingPoints", "ReversingCredit", "Refunding", "Completed", "Cancelled", "CompensationFailed"];
 const COMPENSATING = ["ReversingPoints", "ReversingCredit", "Refunding"];
-const PAGE_SIZE = 20;
 const CHART_MINUTES = 10;
 const EMPTY_ORDER = "00000000-0000-0000-0000-000000000000";
 
@@ -504,7 +503,8 @@ function readSearchForm() {
 
 async function runSearch() {
   const { query, offset } = state.search;
-  const parameters = new URLSearchParams({ ...query, limit: String(PAGE_SIZE), offset: String(offset) });
+  const pageSize = Number($("page-size").value);
+  const parameters = new URLSearchParams({ ...query, limit: String(pageSize), offset: String(offset) });
   try {
     const response = await request("GET", `/api/sagas?${parameters}`);
     if (!response.ok) {
@@ -523,10 +523,10 @@ async function runSearch() {
       { title: "Created", cell: (s) => timeCell(s.createdAt) },
       lastChangeColumn,
     ], items, "No saga matches."));
-    const pages = Math.max(1, Math.ceil(page.total / PAGE_SIZE));
-    $("page-info").textContent = `Page ${Math.floor(offset / PAGE_SIZE) + 1} of ${pages} · ${page.total} sagas`;
+    const pages = Math.max(1, Math.ceil(page.total / pageSize));
+    $("page-info").textContent = `Page ${Math.floor(offset / pageSize) + 1} of ${pages} · ${page.total} sagas`;
     $("page-previous").disabled = offset === 0;
-    $("page-next").disabled = offset + PAGE_SIZE >= page.total;
+    $("page-next").disabled = offset + pageSize >= page.total;
   } catch (error) {
     if (error instanceof AuthError) showSignIn(error.message);
     else $("search-error").textContent = `Could not search: ${error.message}`;
@@ -836,11 +836,15 @@ document.addEventListener("DOMContentLoaded", () => {
     setTimeout(() => runSearch());
   });
   $("page-previous").addEventListener("click", () => {
-    state.search.offset = Math.max(0, state.search.offset - PAGE_SIZE);
+    state.search.offset = Math.max(0, state.search.offset - Number($("page-size").value));
     runSearch();
   });
   $("page-next").addEventListener("click", () => {
-    state.search.offset += PAGE_SIZE;
+    state.search.offset += Number($("page-size").value);
+    runSearch();
+  });
+  $("page-size").addEventListener("change", () => {
+    state.search.offset = 0;
     runSearch();
   });
   $("action-retry-step").addEventListener("click", () => sagaAction("retry-step"));
