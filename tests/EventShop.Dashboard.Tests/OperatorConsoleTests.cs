@@ -81,6 +81,55 @@ public sealed class OperatorConsoleTests(DashboardSystem system, ChromiumBrowser
     }
 
     [Fact]
+    public async Task Failed_completions_Should_be_shown_discarded_with_a_reason_and_retried_as_a_group_with_progress()
+    {
+        var (customer, merchant) = await Shop.OpenCustomerAndMerchantAsync(100m);
+        await OpenAsync();
+        var rule = await AddRuleAsync(new { service = "orders", messageType = "OrderCompleted", action = "fail", times = 100 });
+        var orderIds = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+            orderIds.Add(await Shop.SubmitOrderAsync(customer, merchant, unitPrice: 2m));
+        foreach (var orderId in orderIds)
+            await Expect(Page.Locator($"#failures tr[data-order-id='{orderId}']")).ToHaveCountAsync(1, new() { Timeout = 45_000 });
+        await _faults.DeleteAsync(rule);
+
+        // The message itself, with MassTransit's fault headers, on demand.
+        var first = Page.Locator($"#failures tr[data-order-id='{orderIds[0]}']");
+        await first.Locator("details summary").ClickAsync();
+        await Expect(first.Locator("pre.message-body")).ToContainTextAsync("MT-Fault-Message");
+        await Expect(first.Locator("pre.message-body")).ToContainTextAsync(orderIds[0].ToString());
+
+        // Discard needs a reason: without one the dialog stays open.
+        await first.Locator("[data-action='discard']").ClickAsync();
+        await Page.Locator("#confirm-ok").ClickAsync();
+        await Expect(Page.Locator("#confirm-dialog")).ToBeVisibleAsync();
+        await Page.Locator("#confirm-reason").FillAsync("completed by hand in the test");
+        await Page.Locator("#confirm-ok").ClickAsync();
+        await Expect(Page.Locator("#failure-action-result")).ToContainTextAsync("Discarded");
+        await Expect(first).ToHaveCountAsync(0);
+
+        // The two left are one group (same service, message and error): retried together, then followed.
+        var group = Page.Locator("#failure-groups tr[data-group]").Filter(new() { HasText = rule.ToString() });
+        await Expect(group.Locator("td").Nth(3)).ToHaveTextAsync("2");
+        await group.Locator("[data-action='retry-group']").ClickAsync();
+        await Page.Locator("#confirm-ok").ClickAsync();
+        await Expect(Page.Locator("#failure-action-result")).ToContainTextAsync("2 retried");
+        foreach (var orderId in orderIds.Skip(1))
+            Assert.Equal("Completed", (await Shop.WaitForOutcomeAsync(orderId, TimeSpan.FromSeconds(30))).Status);
+        await Expect(Page.Locator("#group-progress [data-progress='retried']")).ToHaveTextAsync("2 retried");
+        await Expect(Page.Locator("#group-progress [data-progress='failed-again']")).ToHaveTextAsync("0 failed again");
+        await Expect(group).ToHaveCountAsync(0);
+        await ScreenshotAsync("failures-group-retried");
+
+        using var operatorClient = System.Operator();
+        var audit = await operatorClient.GetFromJsonAsync<JsonElement>($"/api/audit?orderId={orderIds[0]}");
+        Assert.Contains(audit.GetProperty("items").EnumerateArray(), e => e.GetProperty("action").GetString() == "failure.discard"
+            && e.GetProperty("detail").GetString()!.Contains("completed by hand in the test", StringComparison.Ordinal));
+        Assert.Equal("Pending", (await operatorClient.GetJsonAsync<OrderView>($"/api/orders/{orderIds[0]}")).Status);
+        Assert.Empty(BrowserErrors);
+    }
+
+    [Fact]
     public async Task A_saga_held_by_a_delay_Should_be_cancelled_from_its_page_and_a_second_cancel_refused()
     {
         var (customer, merchant) = await Shop.OpenCustomerAndMerchantAsync(100m);

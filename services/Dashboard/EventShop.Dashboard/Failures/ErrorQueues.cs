@@ -26,7 +26,7 @@ public enum ErrorQueueAction
 /// </summary>
 public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpClientFactory httpClients, ILogger<ErrorQueues> logger)
 {
-    const int MaxPerQueue = 1000;
+    public const int MaxPerQueue = 1000;
     readonly BrokerSettings _settings = options.Value;
 
     /// <summary>Every error queue of the vhost, by the management API.</summary>

@@ -77,37 +77,51 @@ public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, stri
             return (previous.Failures, previous.FailureCount, previous.Failures.Unavailable);
 
         var (all, unavailable) = await FailuresApi.CollectAsync(errorQueues, services, authorization, logger, cancellationToken);
-        _failureFingerprint = unavailable.Length == 0 ? fingerprint : null;
+        // What this list shows, in the fingerprint's terms: when the sources look the same next time, the list still holds. Taken
+        // from the list itself, not from the look before it, so a walk that met messages another walk held at that moment (an
+        // operator's retry) is seen to differ and read again.
+        _failureFingerprint = unavailable.Length == 0 ? Fingerprint(
+            all.Where(x => x.Source == "error-queue").GroupBy(x => x.Queue).Select(g => (g.Key, (uint)g.Count())),
+            all.Where(x => x.Source == "outbox").GroupBy(x => x.Service).Select(g => (g.Key, g.Select(RowId)))) : null;
         return (FailuresApi.Summarize(all, unavailable, FailuresShown), all.Count, unavailable);
     }
 
     /// <summary>The error queues' message counts and the parked outbox rows' ids: when these are unchanged, so is the list.</summary>
     async Task<string> FailureFingerprintAsync(CancellationToken cancellationToken)
     {
-        var parts = new List<string>();
+        IEnumerable<(string, uint)> queues;
         try
         {
-            var counts = await errorQueues.CountsAsync(await errorQueues.QueuesAsync(cancellationToken), cancellationToken);
-            parts.AddRange(counts.Select(x => $"{x.Key}={x.Value}"));
+            queues = (await errorQueues.CountsAsync(await errorQueues.QueuesAsync(cancellationToken), cancellationToken)).Select(x => (x.Key, x.Value));
         }
         catch (Exception exception) when (IsUnavailable(exception, cancellationToken) || exception is RabbitMQ.Client.Exceptions.RabbitMQClientException)
         {
-            parts.Add("broker?");
+            return "broker unavailable";
         }
+
+        var parked = new List<(string, IEnumerable<string>)>();
         foreach (var service in ServiceApis.WithOutbox)
         {
             try
             {
                 var rows = await services.ParkedAsync(service, 1000, authorization, cancellationToken);
-                parts.Add($"{service}:{string.Join(',', rows.Select(x => x.Id))}");
+                parked.Add((service, rows.Select(x => x.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             }
             catch (Exception exception) when (IsUnavailable(exception, cancellationToken))
             {
-                parts.Add($"{service}?");
+                return $"{service} unavailable";
             }
         }
-        return string.Join('|', parts);
+        return Fingerprint(queues, parked);
     }
+
+    static string Fingerprint(IEnumerable<(string Queue, uint Count)> queues, IEnumerable<(string Service, IEnumerable<string> RowIds)> parked) =>
+        string.Join('|', queues.Where(x => x.Count > 0).OrderBy(x => x.Queue, StringComparer.Ordinal)
+                .Select(x => $"{x.Queue}={Math.Min(x.Count, ErrorQueues.MaxPerQueue)}")
+            .Concat(parked.Where(x => x.RowIds.Any()).OrderBy(x => x.Service, StringComparer.Ordinal)
+                .Select(x => $"{x.Service}:{string.Join(',', x.RowIds.Order(StringComparer.Ordinal))}")));
+
+    static string RowId(FailedMessage message) => FailureId.TryParse(message.Id, out _, out _, out var key) ? key : message.Id;
 
     Task<JsonElement?> ReadAsync(string path, CancellationToken cancellationToken) => services.ReadAsync("sagas", path, authorization, cancellationToken);
 

@@ -281,7 +281,10 @@ function renderFailures(failures, count) {
   const items = failures?.items || [];
   renderInto("failures", items, () => table("Failed messages, newest first", [
     { title: "Service", cell: (f) => f.service },
-    { title: "Message", cell: (f) => el("span", {}, f.messageType, el("span", { class: "muted", text: ` (${f.source})` })) },
+    {
+      title: "Message", cell: (f) => el("details", { class: "failure-detail", ontoggle: (event) => loadFailureDetail(event.currentTarget, f) },
+        el("summary", {}, f.messageType, el("span", { class: "muted", text: ` (${f.source})` }))),
+    },
     { title: "Order", class: "col-id", cell: (f) => (f.orderId ? orderLink(f.orderId) : "—") },
     { title: "Error", class: "reason", cell: (f) => f.error },
     { title: "Failed at", cell: (f) => (f.failedAt ? timeCell(f.failedAt) : "—") },
@@ -292,6 +295,29 @@ function renderFailures(failures, count) {
         el("button", { type: "button", class: "small danger", "data-action": "discard", onclick: () => discardFailure(f), text: "Discard…" })),
     },
   ], items, "No failed messages.", (f) => ({ "data-failure-id": f.id, "data-order-id": f.orderId || undefined })));
+}
+
+// The message itself (headers, MassTransit's fault headers among them, and body), read when the operator opens it.
+async function loadFailureDetail(details, failure) {
+  if (!details.open || details.dataset.loaded) return;
+  details.dataset.loaded = "true";
+  let text;
+  try {
+    const detail = await api(`/api/failures/${encodeURIComponent(failure.id)}`);
+    if (detail === null) text = "No longer there: retried, discarded or delivered meanwhile.";
+    else {
+      let body = detail.body;
+      try {
+        body = JSON.parse(detail.body);
+      } catch {
+        // not JSON: shown as it is
+      }
+      text = JSON.stringify({ messageId: detail.messageId, queue: detail.queue, headers: detail.headers, body }, null, 2);
+    }
+  } catch (error) {
+    text = `Could not read the message: ${error.message}`;
+  }
+  details.append(el("pre", { class: "message-body", text }));
 }
 
 // ---- live stream ----------------------------------------------------------------------------------------------------
