@@ -12,6 +12,14 @@ namespace EventShop.Dashboard.Live;
 public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, string authorization, Guid? orderId, ILogger logger)
 {
     const int FailuresShown = 50;
+
+    /// <summary>
+    /// How long one source may take before this look goes on without it: HttpClient's standard resilience would retry a service
+    /// that is down for up to 30 s, and the rest of the view must not wait for it.
+    /// </summary>
+    static readonly TimeSpan SourceTimeout = TimeSpan.FromSeconds(3);
+
+    static readonly TimeSpan CollectTimeout = TimeSpan.FromSeconds(6);
     static readonly string[] Ended = ["Completed", "Cancelled"];
     static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
     static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement.Clone();
@@ -26,7 +34,8 @@ public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, stri
         var snapshot = _last;
         try
         {
-            snapshot = await ReadSagasAsync(snapshot, cancellationToken);
+            using var deadline = Deadline(SourceTimeout, cancellationToken);
+            snapshot = await ReadSagasAsync(snapshot, deadline.Token);
         }
         catch (Exception exception) when (IsUnavailable(exception, cancellationToken))
         {
@@ -76,7 +85,18 @@ public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, stri
         if (fingerprint == _failureFingerprint && previous.Failures is not null)
             return (previous.Failures, previous.FailureCount, previous.Failures.Unavailable);
 
-        var (all, unavailable) = await FailuresApi.CollectAsync(errorQueues, services, authorization, logger, cancellationToken);
+        List<FailedMessage> all;
+        string[] unavailable;
+        try
+        {
+            using var deadline = Deadline(CollectTimeout, cancellationToken);
+            (all, unavailable) = await FailuresApi.CollectAsync(errorQueues, services, authorization, logger, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _failureFingerprint = null;
+            return (previous.Failures, previous.FailureCount, ["broker"]);
+        }
         // What this list shows, in the fingerprint's terms: when the sources look the same next time, the list still holds. Taken
         // from the list itself, not from the look before it, so a walk that met messages another walk held at that moment (an
         // operator's retry) is seen to differ and read again.
@@ -92,7 +112,8 @@ public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, stri
         IEnumerable<(string, uint)> queues;
         try
         {
-            queues = (await errorQueues.CountsAsync(await errorQueues.QueuesAsync(cancellationToken), cancellationToken)).Select(x => (x.Key, x.Value));
+            using var deadline = Deadline(SourceTimeout, cancellationToken);
+            queues = (await errorQueues.CountsAsync(await errorQueues.QueuesAsync(deadline.Token), deadline.Token)).Select(x => (x.Key, x.Value));
         }
         catch (Exception exception) when (IsUnavailable(exception, cancellationToken) || exception is RabbitMQ.Client.Exceptions.RabbitMQClientException)
         {
@@ -104,7 +125,8 @@ public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, stri
         {
             try
             {
-                var rows = await services.ParkedAsync(service, 1000, authorization, cancellationToken);
+                using var deadline = Deadline(SourceTimeout, cancellationToken);
+                var rows = await services.ParkedAsync(service, 1000, authorization, deadline.Token);
                 parked.Add((service, rows.Select(x => x.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             }
             catch (Exception exception) when (IsUnavailable(exception, cancellationToken))
@@ -124,6 +146,13 @@ public sealed class LiveView(ServiceApis services, ErrorQueues errorQueues, stri
     static string RowId(FailedMessage message) => FailureId.TryParse(message.Id, out _, out _, out var key) ? key : message.Id;
 
     Task<JsonElement?> ReadAsync(string path, CancellationToken cancellationToken) => services.ReadAsync("sagas", path, authorization, cancellationToken);
+
+    static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        return deadline;
+    }
 
     static bool IsUnavailable(Exception exception, CancellationToken cancellationToken) =>
         exception is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
