@@ -211,7 +211,7 @@ public sealed class OperatorConsoleTests(DashboardSystem system, ChromiumBrowser
         // State and failure code, with another customer.
         await Page.Locator("#filter-customer").FillAsync(poor);
         await Page.Locator("#filter-state").SelectOptionAsync("Cancelled");
-        await Page.Locator("#filter-failure-code").FillAsync("StepRejected");
+        await Page.Locator("#filter-failure-code").FillAsync("InsufficientFunds");
         await Page.Locator("#search-form button[type='submit']").ClickAsync();
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToHaveAttributeAsync("data-order-id", unpaid.ToString());
