@@ -1,8 +1,8 @@
 namespace EventShop.Scenarios;
 
 /// <summary>
-/// The order's <c>failureCode</c> as the API contract names it. Until the Orders API carries the field, the code is read from
-/// the saga's failure reason ("Merchant credit rejected: AccountFrozen" is MerchantFrozen); the output says when it was.
+/// The order's <c>failureCode</c> as the API contract names it. The Orders API carries it; for an order cancelled before it
+/// did (the field is null), the code is read from the saga's failure reason ("Merchant credit rejected: AccountFrozen" is MerchantFrozen); the output says when it was.
 /// </summary>
 public static class FailureCodes
 {
@@ -15,7 +15,7 @@ public static class FailureCodes
             return null;
         if (reason.Contains("timed out", StringComparison.Ordinal))
             return StepTimedOut;
-        if (reason.Contains(" failed:", StringComparison.Ordinal))
+        if (reason.EndsWith(" failed", StringComparison.Ordinal) || reason.Contains(" failed:", StringComparison.Ordinal))
             return StepFailed;
         var colon = reason.LastIndexOf(": ", StringComparison.Ordinal);
         var code = colon < 0 ? reason : reason[(colon + 2)..].Trim();

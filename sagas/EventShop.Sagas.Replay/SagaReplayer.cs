@@ -7,6 +7,8 @@ using MassTransit.Saga;
 using MassTransit.Serialization;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventShop.Sagas.Replay;
 
@@ -43,19 +45,55 @@ public static class SagaReplayer
     public static async Task<ReplayResult> ReplayAsync<TMachine>(SagaRecording recording, CancellationToken cancellationToken)
         where TMachine : MassTransitStateMachine<OrderState>
     {
-        await using var provider = new ServiceCollection()
-            .AddSingleton(TimeProvider.System)
-            .Configure<OrderPlacementOptions>(_ => { })
-            .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<TMachine, OrderState>().InMemoryRepository())
-            .BuildServiceProvider(true);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var session = await Session.StartAsync<TMachine>();
+        return await session.ReplayAsync(recording, cancellationToken);
+    }
 
-        var machine = provider.GetRequiredService<TMachine>();
-        var events = EventsByMessageType(machine);
-        var sagas = provider.GetRequiredService<IndexedSagaDictionary<OrderState>>();
-        var seen = new HashSet<Guid>();
+    /// <summary>
+    /// One state machine on one harness for many recordings (<c>replay --all</c>): starting a harness costs more than
+    /// replaying a saga. Sagas of different orders do not meet, and what a replay sent is told apart by message id.
+    /// </summary>
+    public sealed class Session : IAsyncDisposable
+    {
+        readonly ServiceProvider _provider;
+        readonly ITestHarness _harness;
+        readonly Dictionary<string, (string Event, Type MessageType)> _events;
+        readonly IndexedSagaDictionary<OrderState> _sagas;
+        readonly HashSet<Guid> _seen = [];
 
+        Session(ServiceProvider provider, ITestHarness harness, SagaStateMachine<OrderState> machine)
+        {
+            _provider = provider;
+            _harness = harness;
+            _events = EventsByMessageType(machine);
+            _sagas = provider.GetRequiredService<IndexedSagaDictionary<OrderState>>();
+        }
+
+        public static async Task<Session> StartAsync<TMachine>() where TMachine : MassTransitStateMachine<OrderState>
+        {
+            var provider = new ServiceCollection()
+                .AddSingleton(TimeProvider.System)
+                .Configure<OrderPlacementOptions>(_ => { })
+                // The harness logs every send and receive at Debug to the console unless a logger factory is already there:
+                // the replay's output is its report, nothing else.
+                .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+                .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<TMachine, OrderState>().InMemoryRepository())
+                .BuildServiceProvider(true);
+            var harness = provider.GetRequiredService<ITestHarness>();
+            await harness.Start();
+            return new Session(provider, harness, provider.GetRequiredService<TMachine>());
+        }
+
+        public ValueTask DisposeAsync() => _provider.DisposeAsync();
+
+        public Task<ReplayResult> ReplayAsync(SagaRecording recording, CancellationToken cancellationToken) =>
+            Replay(recording, _harness, _events, _sagas, _seen, cancellationToken);
+    }
+
+    static async Task<ReplayResult> Replay(SagaRecording recording, ITestHarness harness,
+        Dictionary<string, (string Event, Type MessageType)> events, IndexedSagaDictionary<OrderState> sagas, HashSet<Guid> seen,
+        CancellationToken cancellationToken)
+    {
         foreach (var recorded in recording.Messages)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -12,6 +12,13 @@ namespace EventShop.Dashboard.Tests;
 public sealed class DashboardSystem : EventShopSystem
 {
     protected override TimeSpan StepTimeout => TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Orders asks the saga again about an order Pending this long (ADR 0008): long enough here that an order whose completion
+    /// sits in an error queue completes only when the operator's retry in the page sends it back.
+    /// </summary>
+    protected override IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) =>
+        service == "orders" ? [new("Orders__Reconciler__PendingBudget", "00:05:00")] : [];
 }
 
 /// <summary>One running EventShop (dashboard included) and one browser for the dashboard tests.</summary>

@@ -74,6 +74,7 @@ public sealed class FaultInjectionTests(EventShopSystem system) : IAsyncLifetime
 
         Assert.Equal("Cancelled", order.Status);
         Assert.Equal("Customer debit timed out", order.FailureReason);
+        Assert.Equal("StepTimedOut", order.FailureCode);
         // The debit committed (its reply was lost), and the compensation undid it.
         Assert.Equal(["Debit", "Refund"], (await _shop.LedgerAsync(customer)).Where(e => e.Type != "Opening").Select(e => e.Type));
         Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
@@ -184,6 +185,14 @@ public sealed class FaultInjectionTests(EventShopSystem system) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/faults/{rule.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/faults/{rule.Id}")).StatusCode);
         Assert.DoesNotContain((await _faults.ListAsync()).Items, r => r.Id == rule.Id);
+
+        // Both changes are operator actions, in the audit trail with who made them.
+        var audit = (await client.GetFromJsonAsync<JsonElement>("/api/audit?limit=1000")).GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains(audit, e => e.GetProperty("action").GetString() == "fault.add" && e.GetProperty("target").GetString() == "faults/sagas"
+            && e.GetProperty("detail").GetString()!.Contains("nobody-at-all", StringComparison.Ordinal));
+        Assert.Contains(audit, e => e.GetProperty("action").GetString() == "fault.delete" && e.GetProperty("target").GetString() == $"fault/{rule.Id}");
+        Assert.All(audit.Where(e => e.GetProperty("action").GetString()!.StartsWith("fault.", StringComparison.Ordinal)),
+            e => Assert.False(string.IsNullOrEmpty(e.GetProperty("subject").GetString())));
     }
 
     [Theory]

@@ -67,6 +67,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
 
         Assert.Equal("Cancelled", order.Status);
         Assert.Contains("InsufficientFunds", order.FailureReason);
+        Assert.Equal("InsufficientFunds", order.FailureCode);
         Assert.Equal(10m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(0m, (await _shop.AccountAsync(merchant)).Balance);
         Assert.Equal(0, (await _shop.PointsAsync(customer)).Balance);
@@ -82,6 +83,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
 
         Assert.Equal("Cancelled", order.Status);
         Assert.Contains("AccountFrozen", order.FailureReason);
+        Assert.Equal("AccountFrozen", order.FailureCode);
         Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
     }
 
@@ -95,6 +97,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
 
         Assert.Equal("Cancelled", order.Status);
         Assert.Contains("AccountNotFound", order.FailureReason);
+        Assert.Equal("AccountNotFound", order.FailureCode);
         Assert.Equal(0m, (await _shop.AccountAsync(merchant)).Balance);
     }
 
@@ -109,6 +112,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
 
         Assert.Equal("Cancelled", order.Status);
         Assert.Contains("AccountFrozen", order.FailureReason);
+        Assert.Equal("MerchantFrozen", order.FailureCode);
         Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(0m, (await _shop.AccountAsync(merchant)).Balance);
         Assert.Equal(["Opening", "Debit", "Refund"], (await _shop.LedgerAsync(customer)).Select(e => e.Type));
@@ -127,6 +131,7 @@ public sealed class OrderPlacementTests(EventShopSystem system)
 
         Assert.Equal("Cancelled", order.Status);
         Assert.Contains("MemberSuspended", order.FailureReason);
+        Assert.Equal("MemberSuspended", order.FailureCode);
         Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(0m, (await _shop.AccountAsync(merchant)).Balance);
         Assert.Equal(0, (await _shop.PointsAsync(customer)).Balance);

@@ -132,7 +132,7 @@ public sealed class MessagingTestHost : IAsyncDisposable
     /// <summary>An outbox row as a unit of work writes it, for a test to insert by hand.</summary>
     public static OutboxMessage OutboxRow<T>(T message) where T : class =>
         OutboxSerializer.Create(message, typeof(T), SequentialIds.Next(), destinationAddress: null, correlationId: null,
-            conversationId: NewId.NextGuid(), initiatorId: null, TimeProvider.System);
+            conversationId: NewId.NextGuid(), initiatorId: null);
 
     public ProbeDbContext NewDbContext() =>
         new(new DbContextOptionsBuilder<ProbeDbContext>().UseNpgsql(ConnectionString).LeaveFailedCommandsToTheirCallers().Options);

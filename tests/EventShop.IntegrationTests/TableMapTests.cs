@@ -111,7 +111,7 @@ public sealed class TableMapTests : IClassFixture<IsolatedInfrastructure>, IAsyn
         _db.MappedProbes.Add(probe);
         await _db.SaveChangesAsync();
         _db.ChangeTracker.Clear();
-        await using var unitOfWork = new UnitOfWork(_db, new OutboxSignal(), TimeProvider.System);
+        await using var unitOfWork = new UnitOfWork(_db, new OutboxSignal());
 
         AssertSame(probe, (await unitOfWork.ReadAsync<MappedProbe>(probe.Id, CancellationToken.None))!);
         Assert.Null(await unitOfWork.ReadAsync<MappedProbe>(probe.Id + 1_000_000, CancellationToken.None));
@@ -139,7 +139,7 @@ public sealed class TableMapTests : IClassFixture<IsolatedInfrastructure>, IAsyn
         _db.MappedProbes.AddRange(first, second);
         await _db.SaveChangesAsync();
         _db.ChangeTracker.Clear();
-        await using var unitOfWork = new UnitOfWork(_db, new OutboxSignal(), TimeProvider.System);
+        await using var unitOfWork = new UnitOfWork(_db, new OutboxSignal());
         await unitOfWork.BeginAsync(CancellationToken.None);
 
         // An insert without RETURNING has no result set, a lock's SELECT has one: the reads must still get their own.

@@ -97,6 +97,7 @@ public sealed class ScenarioFileTests
     [InlineData("MerchantNotFound", "Merchant credit rejected: AccountNotFound")]
     [InlineData("MemberSuspended", "Points accrual rejected: MemberSuspended")]
     [InlineData("StepFailed", "Merchant credit failed: boom")]
+    [InlineData("StepFailed", "Points accrual failed")]
     public void A_failure_code_is_read_from_the_reason_while_the_API_has_none(string code, string reason) =>
         Assert.Equal(code, FailureCodes.FromReason(reason));
 }

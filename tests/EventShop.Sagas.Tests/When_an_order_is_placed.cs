@@ -98,6 +98,8 @@ public sealed class When_the_merchant_cannot_be_credited : IAsyncLifetime
     {
         var saga = await _saga.InStateAsync(m => m.Refunding);
         Assert.Contains(RejectionReasons.AccountFrozen, saga.FailureReason);
+        // The merchant's frozen account, named from the customer's side.
+        Assert.Equal("MerchantFrozen", saga.FailureCode);
         Assert.True(await _saga.PublishedAsync<RefundCustomer>());
         Assert.Equal(0, _saga.PublishedCount<OrderCancelled>());
 
@@ -105,6 +107,8 @@ public sealed class When_the_merchant_cannot_be_credited : IAsyncLifetime
 
         await _saga.InStateAsync(m => m.Cancelled);
         Assert.True(await _saga.PublishedAsync<OrderCancelled>());
+        var cancelled = _saga.Harness.Published.Select<OrderCancelled>(x => x.Context.Message.OrderId == _saga.OrderId).Single();
+        Assert.Equal("MerchantFrozen", cancelled.Context.Message.FailureCode);
         Assert.Equal(0, _saga.PublishedCount<ReverseMerchantCredit>());
     }
 }

@@ -9,7 +9,7 @@ public sealed record AccountView(string AccountId, string Kind, decimal Balance,
 public sealed record PointsView(string CustomerId, long Balance, string Status);
 
 public sealed record OrderView(Guid OrderId, string CustomerId, string MerchantId, decimal Total, string Status, long? PointsAccrued,
-    string? FailureReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    string? FailureReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? FailureCode = null);
 
 public sealed record SagaTransitionView(DateTimeOffset At, string Event, string FromState, string ToState, string? Detail);
 

@@ -17,8 +17,9 @@ public sealed record SagaResponse(
     string? CompensationFailure = null, bool NeedsOperator = false, string? FailureCode = null, int StepAttempts = 0);
 
 /// <param name="StuckItems">With stuck=true: every stuck saga with why, then the orders Pending past the budget with no saga.</param>
+/// <param name="Total">How many sagas match the filters (all pages), for paging with <c>offset</c>.</param>
 public sealed record SagaListResponse(SagaResponse[] Items, Dictionary<string, int> Counts, int Stuck, int NeedsOperator = 0,
-    StuckItemResponse[]? StuckItems = null);
+    StuckItemResponse[]? StuckItems = null, int Total = 0, int Offset = 0);
 
 /// <param name="Kind"><c>saga</c> (over its state's budget) or <c>order-without-saga</c> (Pending past the budget, no saga).</param>
 public sealed record StuckItemResponse(Guid OrderId, string Kind, string? State, double SecondsInState, double BudgetSeconds, string Reason);
@@ -95,8 +96,9 @@ public static class SagasApi
     /// <c>stuckAfterSeconds</c>, default 60). A state is named as the state machine names it, in any letter case.
     /// </summary>
     static async Task<Results<Ok<SagaListResponse>, ValidationProblem>> ListSagas(
-        string? state, int? limit, bool? stuck, int? stuckAfterSeconds, SagaStateMachine<OrderState> machine, SagasDbContext db,
-        StuckSagas stuckSagas, OrdersClient orders, HttpContext http, ILogger<SagaListResponse> logger, CancellationToken cancellationToken)
+        string? state, int? limit, bool? stuck, int? stuckAfterSeconds, [AsParameters] SagaFilter filter, SagaStateMachine<OrderState> machine,
+        SagasDbContext db, StuckSagas stuckSagas, OrdersClient orders, HttpContext http, ILogger<SagaListResponse> logger,
+        CancellationToken cancellationToken)
     {
         var stateNames = machine.States.Select(x => x.Name).ToArray();
         var knownState = state is null ? null : stateNames.FirstOrDefault(name => string.Equals(name, state, StringComparison.OrdinalIgnoreCase));
@@ -104,6 +106,7 @@ public static class SagasApi
             .Require(state is null || knownState is not null, "state", $"must be one of {string.Join(", ", stateNames)}")
             .Require(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000")
             .Require(stuckAfterSeconds is null or (>= 1 and <= MaxStuckAfterSeconds), "stuckAfterSeconds", $"must be between 1 and {MaxStuckAfterSeconds}");
+        filter.Validate(validation);
         if (!validation.IsValid)
             return validation.ToProblem();
 
@@ -119,7 +122,9 @@ public static class SagasApi
             query = query.Where(x => stuckIds.Contains(x.CorrelationId));
         }
 
-        var items = await query.OrderByDescending(x => x.UpdatedAt).Take(limit ?? 50)
+        query = filter.Apply(query);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(x => x.UpdatedAt).ThenBy(x => x.CorrelationId).Skip(filter.Offset ?? 0).Take(limit ?? 50)
             .Select(x => new SagaResponse(x.CorrelationId, x.CurrentState, x.CustomerId, x.MerchantId, x.Total, x.FailureReason,
                 x.StepDeadline, x.CreatedAt, x.UpdatedAt, null, x.CompensationFailure, x.CurrentState == NeedsOperatorState, x.FailureCode, x.StepAttempts))
             .ToArrayAsync(cancellationToken);
@@ -135,7 +140,8 @@ public static class SagasApi
                 .. await OrdersWithoutSagaAsync(uniformBudget ?? stuckSagas.BudgetOf("Debiting"), limit ?? 50, db, orders, http, logger, cancellationToken)];
         }
 
-        return TypedResults.Ok(new SagaListResponse(items, counts, stuckList.Count, counts.GetValueOrDefault(NeedsOperatorState), stuckItems));
+        return TypedResults.Ok(new SagaListResponse(items, counts, stuckList.Count, counts.GetValueOrDefault(NeedsOperatorState), stuckItems,
+            total, filter.Offset ?? 0));
     }
 
     /// <summary>

@@ -79,7 +79,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .TransitionTo(Crediting),
             // Nothing was taken: nothing to undo.
             When(CustomerDebitRejected)
-                .Then(context => Fail(context.Saga, FailureCodes.StepRejected, $"Customer debit rejected: {context.Message.Reason}"))
+                .Then(context => Fail(context.Saga, FailureCodes.DebitRejected(context.Message.Reason), $"Customer debit rejected: {context.Message.Reason}"))
                 .Then(EndSaga)
                 .Publish(context => CancellationOf(context.Saga))
                 .TransitionTo(Cancelled),
@@ -95,7 +95,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Publish(context => new AccruePoints(context.Saga.CorrelationId, context.Saga.CustomerId, context.Saga.Points))
                 .TransitionTo(Accruing),
             When(MerchantCreditRejected)
-                .Then(context => Fail(context.Saga, FailureCodes.StepRejected, $"Merchant credit rejected: {context.Message.Reason}"))
+                .Then(context => Fail(context.Saga, FailureCodes.CreditRejected(context.Message.Reason), $"Merchant credit rejected: {context.Message.Reason}"))
                 .Then(StartStep)
                 .Publish(context => Refund(context.Saga))
                 .TransitionTo(Refunding),
@@ -110,7 +110,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Publish(context => new OrderCompleted(context.Saga.CorrelationId, context.Saga.Points, _clock.GetUtcNow()))
                 .TransitionTo(Completed),
             When(PointsAccrualRejected)
-                .Then(context => Fail(context.Saga, FailureCodes.StepRejected, $"Points accrual rejected: {context.Message.Reason}"))
+                .Then(context => Fail(context.Saga, FailureCodes.AccrualRejected(context.Message.Reason), $"Points accrual rejected: {context.Message.Reason}"))
                 .Then(StartStep)
                 .Publish(context => ReverseCredit(context.Saga))
                 .TransitionTo(ReversingCredit),
@@ -159,7 +159,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
         During(Cancelled,
             When(OrderSubmitted)
-                .Publish(context => new OrderCancelled(context.Saga.CorrelationId, context.Saga.FailureReason ?? "Cancelled", context.Saga.UpdatedAt)));
+                .Publish(context => new OrderCancelled(context.Saga.CorrelationId, context.Saga.FailureReason ?? "Cancelled", context.Saga.UpdatedAt,
+                    context.Saga.FailureCode)));
 
         // Duplicates, late replies after a timeout, and anything for a finished saga: acknowledged, no effect.
         OnUnhandledEvent(context => context.Ignore());
@@ -263,8 +264,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             .Publish(context => undo(context.Saga))
             .TransitionTo(compensating());
 
-    static string FaultReason<T>(string step, Fault<T> fault) =>
-        $"{step} failed: {fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error"}";
+    /// <summary>The customer reads the reason: it names the step, never the exception, whose text (a connection string, a
+    /// constraint, a stack) is for operators and stays with the failed message in its error queue (GET /api/failures).</summary>
+    static string FaultReason<T>(string step, Fault<T> _) where T : class => $"{step} failed";
 
     /// <summary>A new step: a new token, and a timeout the database turns into a deadline on its own clock (ADR 0008).</summary>
     void StartStep(BehaviorContext<OrderState> context)
@@ -312,7 +314,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
     const int MaxReasonLength = 200;
 
-    OrderCancelled CancellationOf(OrderState saga) => new(saga.CorrelationId, saga.FailureReason ?? "Cancelled", _clock.GetUtcNow());
+    OrderCancelled CancellationOf(OrderState saga) =>
+        new(saga.CorrelationId, saga.FailureReason ?? "Cancelled", _clock.GetUtcNow(), saga.FailureCode);
 
     static RefundCustomer Refund(OrderState saga) => new(saga.CorrelationId, saga.CustomerId);
 

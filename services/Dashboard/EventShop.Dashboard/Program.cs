@@ -14,5 +14,6 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapDashboardPage();
 app.MapFailuresApi();
+app.MapLiveApi();
 
 await app.RunAsync();

@@ -20,6 +20,9 @@ public static class MessagingModel
             outbox.Property(x => x.Body).HasColumnType("jsonb");
             outbox.Property(x => x.DestinationAddress).HasMaxLength(500);
             outbox.Property(x => x.TraceParent).HasMaxLength(100);
+            // Stamped by the database, not by the committing process: the relays of every replica compare it with now()
+            // (PollGrace), and a writer with a skewed clock must not make its rows look older or younger (ADR 0008).
+            outbox.Property(x => x.CreatedAt).HasDefaultValueSql("now()");
         });
 
         modelBuilder.Entity<InboxMessage>(inbox =>
@@ -28,6 +31,8 @@ public static class MessagingModel
             inbox.HasKey(x => new { x.Consumer, x.MessageId }).HasName(InboxMessage.KeyName);
             inbox.Property(x => x.Consumer).HasMaxLength(200);
             inbox.Property(x => x.MessageType).HasMaxLength(300);
+            // The database's clock too: retention deletes by now() - ProcessedAt (ADR 0008).
+            inbox.Property(x => x.ProcessedAt).HasDefaultValueSql("now()");
             inbox.HasIndex(x => x.ProcessedAt);
         });
 

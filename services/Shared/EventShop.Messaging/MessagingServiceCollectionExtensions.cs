@@ -23,7 +23,7 @@ public static class MessagingServiceCollectionExtensions
         services.Configure<OutboxRelayOptions>(configuration.GetSection(OutboxRelayOptions.Section));
         // One per message and per request: the consumer, the inbox filter and the saga repository share it.
         services.AddScoped(provider => new UnitOfWork(provider.GetRequiredService<TDbContext>(),
-            provider.GetRequiredService<OutboxSignal>(), provider.GetRequiredService<TimeProvider>()));
+            provider.GetRequiredService<OutboxSignal>()));
         services.AddHostedService<OutboxRelay<TDbContext>>();
         services.Configure<InboxOptions>(configuration.GetSection(InboxOptions.Section));
         services.AddHostedService<InboxCleanup<TDbContext>>();
@@ -46,8 +46,11 @@ public static class MessagingServiceCollectionExtensions
         configuration.GetValue<bool>($"{FaultsOptions.Section}:{nameof(FaultsOptions.Enabled)}");
 
     /// <summary>The fault rules act on every consumer and saga: outside the inbox, inside the retries.</summary>
-    public static void UseFaultInjection(this IConsumePipeConfigurator configurator, IRegistrationContext context) =>
+    public static void UseFaultInjection(this IConsumePipeConfigurator configurator, IRegistrationContext context)
+    {
         configurator.UseConsumeFilter(typeof(FaultInjectionFilter<>), context);
+        configurator.ConnectConsumerConfigurationObserver(new InjectedFailureObserver());
+    }
 
     /// <summary>Stores the saga in the service's PostgreSQL database through our repository.</summary>
     public static ISagaRegistrationConfigurator<TSaga> PostgresRepository<TSaga>(this ISagaRegistrationConfigurator<TSaga> configurator)

@@ -23,7 +23,7 @@ namespace EventShop.Messaging;
 /// joins the batch); elsewhere the handler calls <see cref="CommitAsync"/>. Committing hands the outbox rows to the relay.
 /// </para>
 /// </summary>
-public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal, TimeProvider clock) : IAsyncDisposable
+public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal) : IAsyncDisposable
 {
     readonly List<Action> _afterCommit = [];
     readonly List<object> _rows = [];
@@ -171,6 +171,9 @@ public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal, T
         var (rule, logger) = ArmedFault!;
         switch (stage)
         {
+            case CommitStage.BeforeWrite when rule.Action == FaultActions.Fail:
+                // A handler without a consumer pipe of its own (the saga): it fails here, before anything is written.
+                throw new InjectedFaultException(rule.Id, rule.MessageType);
             case CommitStage.BeforeWrite when rule.Action == FaultActions.DropReply:
                 // The effect commits, what it would have sent is discarded in the same transaction: a reply lost for good.
                 _rows.RemoveAll(row => row is OutboxMessage);
@@ -223,7 +226,7 @@ public sealed class UnitOfWork(DbContext dbContext, OutboxSignal outboxSignal, T
     internal Guid AddToOutbox(object message, Type messageType, string? destination, Guid? correlationId, Guid? conversationId, Guid? initiatorId)
     {
         // Our own message id instead of MassTransit's: it becomes the receivers' inbox key (SequentialIds explains why).
-        var row = OutboxSerializer.Create(message, messageType, SequentialIds.Next(), destination, correlationId, conversationId, initiatorId, clock);
+        var row = OutboxSerializer.Create(message, messageType, SequentialIds.Next(), destination, correlationId, conversationId, initiatorId);
         _rows.Add(row);
         _outbox.Add(row);
         return row.MessageId;

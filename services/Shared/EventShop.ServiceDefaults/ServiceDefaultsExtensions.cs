@@ -76,9 +76,10 @@ public static class ServiceDefaultsExtensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(options =>
-                    options.Filter = context => !IsHealthProbe(context.Request.Path.Value))
+                    options.Filter = context => !IsHealthProbe(context.Request.Path.Value) && !IsWatchStream(context.Request.Path.Value))
                 // Health probes (YARP's every 10 s, the launchers' while waiting) are polling, not traffic.
-                .AddHttpClientInstrumentation(options => options.FilterHttpRequestMessage = request => !IsHealthProbe(request.RequestUri?.AbsolutePath))
+                .AddHttpClientInstrumentation(options => options.FilterHttpRequestMessage = request =>
+                    !IsHealthProbe(request.RequestUri?.AbsolutePath) && !IsWatchStream(request.RequestUri?.AbsolutePath))
                 .AddProcessor(new UnparentedDatabaseCallFilter()));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -86,6 +87,12 @@ public static class ServiceDefaultsExtensions
     }
 
     static bool IsHealthProbe(string? path) => path is "/health" or "/alive" or "/metrics";
+
+    /// <summary>
+    /// The operator console's live view (a stream held open for as long as the page is): watching, not traffic, so neither the
+    /// gateway that forwards it nor the dashboard that serves it records a trace (ADR 0011, ADR 0016).
+    /// </summary>
+    static bool IsWatchStream(string? path) => path is "/dashboard/api/live";
 
     /// <summary>
     /// A service's middleware, first thing after <c>Build()</c>: problem-details errors around everything, then identity and

@@ -38,7 +38,9 @@ namespace EventShop.Sagas.Infrastructure.Migrations
                         .HasColumnType("character varying(300)");
 
                     b.Property<DateTimeOffset>("ProcessedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("now()");
 
                     b.HasKey("Consumer", "MessageId")
                         .HasName("PK_inbox_messages");
@@ -70,7 +72,9 @@ namespace EventShop.Sagas.Infrastructure.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("now()");
 
                     b.Property<string>("DestinationAddress")
                         .HasMaxLength(500)

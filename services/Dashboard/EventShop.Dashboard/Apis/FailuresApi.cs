@@ -61,13 +61,19 @@ public static class FailuresApi
             .Where(x => service is null || string.Equals(x.Service, service, StringComparison.OrdinalIgnoreCase))
             .Where(x => messageType is null || string.Equals(x.MessageType, messageType, StringComparison.OrdinalIgnoreCase))
             .ToList();
+        return TypedResults.Ok(Summarize(matching, unavailable, limit ?? 100));
+    }
+
+    /// <summary>The newest <paramref name="limit"/> failures and every group: what the list and the live view show.</summary>
+    internal static FailureListResponse Summarize(IReadOnlyCollection<FailedMessage> matching, string[] unavailable, int limit)
+    {
         var groups = matching.GroupBy(x => x.Group)
             .Select(g => new FailureGroup(g.Key, g.First().Service, g.First().MessageType, g.First().Error, g.Count()))
-            .OrderByDescending(g => g.Count).ToArray();
-        var items = matching.OrderByDescending(x => x.FailedAt).Take(limit ?? 100)
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Key, StringComparer.Ordinal).ToArray();
+        var items = matching.OrderByDescending(x => x.FailedAt).ThenBy(x => x.Id, StringComparer.Ordinal).Take(limit)
             .Select(x => new FailureItem(x.Id, x.Service, x.Queue, x.Source, x.MessageType, x.OrderId, x.Error, x.FailedAt, x.Attempts, x.Group))
             .ToArray();
-        return TypedResults.Ok(new FailureListResponse(items, groups, unavailable));
+        return new FailureListResponse(items, groups, unavailable);
     }
 
     static async Task<Results<Ok<FailureDetail>, NotFound, ProblemHttpResult>> Get(string id, ErrorQueues errorQueues, ServiceApis services,
@@ -175,7 +181,7 @@ public static class FailuresApi
             again.Length, again));
     }
 
-    static async Task<(List<FailedMessage> All, string[] Unavailable)> CollectAsync(ErrorQueues errorQueues, ServiceApis services,
+    internal static async Task<(List<FailedMessage> All, string[] Unavailable)> CollectAsync(ErrorQueues errorQueues, ServiceApis services,
         string authorization, ILogger logger, CancellationToken cancellationToken)
     {
         var all = new List<FailedMessage>();

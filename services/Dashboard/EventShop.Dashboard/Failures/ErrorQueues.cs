@@ -26,7 +26,7 @@ public enum ErrorQueueAction
 /// </summary>
 public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpClientFactory httpClients, ILogger<ErrorQueues> logger)
 {
-    const int MaxPerQueue = 1000;
+    public const int MaxPerQueue = 1000;
     readonly BrokerSettings _settings = options.Value;
 
     /// <summary>Every error queue of the vhost, by the management API.</summary>
@@ -43,18 +43,43 @@ public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpC
     }
 
     /// <summary>
+    /// How many messages wait in each queue, by a passive declare on one connection: exact (the management API's counts lag),
+    /// and nothing is delivered, so the live view can tell whether anything changed without walking the queues.
+    /// </summary>
+    public async Task<Dictionary<string, uint>> CountsAsync(IEnumerable<string> queues, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectionFactory().CreateConnectionAsync(cancellationToken);
+        var counts = new Dictionary<string, uint>(StringComparer.Ordinal);
+        foreach (var queue in queues)
+        {
+            // A queue deleted meanwhile closes the channel: one channel per queue keeps the others countable.
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            try
+            {
+                counts[queue] = (await channel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                counts[queue] = 0;
+            }
+        }
+        return counts;
+    }
+
+    ConnectionFactory ConnectionFactory() => new()
+    {
+        HostName = _settings.Host, Port = _settings.Port, VirtualHost = _settings.VirtualHost,
+        UserName = _settings.Username, Password = _settings.Password, ClientProvidedName = "eventshop-dashboard",
+    };
+
+    /// <summary>
     /// Walks <paramref name="queue"/> once: each message is shown to <paramref name="decide"/>, which keeps it (handed back),
     /// retries it (to the queue it failed on) or discards it (acknowledged, gone). Returns what it met and what was done.
     /// </summary>
     public async Task<IReadOnlyList<(FailedMessage Message, ErrorQueueAction Done)>> WalkAsync(string queue,
         Func<FailedMessage, ErrorQueueAction> decide, CancellationToken cancellationToken)
     {
-        var factory = new ConnectionFactory
-        {
-            HostName = _settings.Host, Port = _settings.Port, VirtualHost = _settings.VirtualHost,
-            UserName = _settings.Username, Password = _settings.Password, ClientProvidedName = "eventshop-dashboard",
-        };
-        await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+        await using var connection = await ConnectionFactory().CreateConnectionAsync(cancellationToken);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace EventShop.Dashboard.Failures;
 
@@ -41,6 +42,20 @@ public sealed class ServiceApis(IHttpClientFactory httpClients, IConfiguration c
         using var http = Client("sagas", authorization);
         using var response = await http.PostAsJsonAsync("/api/audit", record, cancellationToken);
         response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A read from a service's own API with the operator's token; null for 404.</summary>
+    /// <exception cref="UnauthorizedAccessException">The service refused the token (expired, or no longer an operator's).</exception>
+    public async Task<JsonElement?> ReadAsync(string service, string path, string authorization, CancellationToken cancellationToken)
+    {
+        using var http = Client(service, authorization);
+        using var response = await http.GetAsync(path, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return null;
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            throw new UnauthorizedAccessException($"{service} refused the token: {(int)response.StatusCode}");
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
     }
 
     HttpClient Client(string service, string authorization)

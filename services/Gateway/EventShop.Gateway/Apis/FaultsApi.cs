@@ -41,6 +41,9 @@ public static class FaultsApi
             return new Validation().Require(false, "service", $"must be one of: {string.Join(", ", Services)}").ToProblem();
         }
 
+        var detail = body.GetRawText();
+        if (await AuditAsync(sources, context, "fault.add", $"faults/{service}", service, detail[..Math.Min(detail.Length, 1000)]) is { } refused)
+            return refused;
         using var request = Request(HttpMethod.Post, sources, service, "/api/faults", context);
         request.Content = new StringContent(body.GetRawText(), Encoding.UTF8, "application/json");
         return await PassThroughAsync(sources, request, context);
@@ -81,7 +84,34 @@ public static class FaultsApi
         await FirstFoundAsync(HttpMethod.Get, id, context, sources);
 
     static async Task<IResult> DeleteRule(Guid id, HttpContext context, SummarySources sources) =>
-        await FirstFoundAsync(HttpMethod.Delete, id, context, sources);
+        await AuditAsync(sources, context, "fault.delete", $"fault/{id}", "faults", detail: null) is { } refused
+            ? refused
+            : await FirstFoundAsync(HttpMethod.Delete, id, context, sources);
+
+    /// <summary>
+    /// Adding or removing a rule is an operator action: it goes into the audit trail (the saga host's) before it is made,
+    /// under the caller's own token so the trail names who did it. When the trail cannot take it, the change is not made.
+    /// </summary>
+    /// <returns>Null once recorded; otherwise the problem to answer with.</returns>
+    static async Task<IResult?> AuditAsync(SummarySources sources, HttpContext context, string action, string target, string service, string? detail)
+    {
+        using var request = Request(HttpMethod.Post, sources, "sagas", "/api/audit", context);
+        request.Content = JsonContent.Create(new { action, target, service, orderId = (Guid?)null, detail });
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(ServiceTimeout);
+            using var response = await sources.Http.SendAsync(request, timeout.Token);
+            if (response.IsSuccessStatusCode)
+                return null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+        }
+
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit trail unavailable",
+            detail: "The change was not made: it could not be recorded in the audit trail first.");
+    }
 
     /// <summary>A rule's id does not say which service holds it: each is asked, and the one that knows it answers.</summary>
     static async Task<IResult> FirstFoundAsync(HttpMethod method, Guid id, HttpContext context, SummarySources sources)

@@ -36,9 +36,18 @@ public sealed partial class InvariantMonitor : BackgroundService
 
     public InvariantVerdict? Latest => Volatile.Read(ref _latest);
 
-    /// <summary>The latest verdict, or the first one, run now, when the loop has not finished a run yet.</summary>
+    /// <summary>
+    /// The latest verdict; run now when the loop has not finished a run yet, or when the latest failed more than
+    /// <see cref="FailedVerdictReuse"/> ago. A failure is what an operator acts on, so it is not shown for up to a whole
+    /// interval after it ended: the first run of a cold start, made before every service answered, would otherwise stay red
+    /// for 30 s. A verdict that held is kept for the interval.
+    /// </summary>
     public async Task<InvariantVerdict> CurrentAsync(CancellationToken cancellationToken) =>
-        Latest ?? await RunOnceAsync(cancellationToken);
+        Latest is { } latest && (latest.Ok || TimeProvider.System.GetUtcNow() - latest.CheckedAt < FailedVerdictReuse)
+            ? latest
+            : await RunOnceAsync(cancellationToken);
+
+    static readonly TimeSpan FailedVerdictReuse = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -13,7 +13,7 @@ public sealed class OrderCancelledConsumer(OrderBook orders, UnitOfWork unitOfWo
     {
         var order = await orders.LockAsync(context.Message.OrderId, context.CancellationToken)
             ?? throw new InvalidOperationException($"Order {context.Message.OrderId} does not exist");
-        if (!order.Cancel(context.Message.Reason, clock.GetUtcNow()))
+        if (!order.Cancel(context.Message.Reason, context.Message.FailureCode, clock.GetUtcNow()))
             return; // it had ended already: a duplicate or late outcome
 
         orders.SaveStatus(order);

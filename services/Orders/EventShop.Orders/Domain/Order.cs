@@ -9,6 +9,9 @@ public sealed class Order
     public OrderStatus Status { get; private set; }
     public long? PointsAccrued { get; private set; }
     public string? FailureReason { get; private set; }
+
+    /// <summary>A stable code for <see cref="FailureReason"/> (<c>InsufficientFunds</c>, <c>StepTimedOut</c>, ...), from the saga.</summary>
+    public string? FailureCode { get; private set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; private set; }
 
@@ -52,12 +55,13 @@ public sealed class Order
         return true;
     }
 
-    public bool Cancel(string reason, DateTimeOffset now)
+    public bool Cancel(string reason, string? failureCode, DateTimeOffset now)
     {
         if (Status != OrderStatus.Pending)
             return false;
         Status = OrderStatus.Cancelled;
         FailureReason = reason;
+        FailureCode = failureCode;
         UpdatedAt = AsStored(now);
         return true;
     }

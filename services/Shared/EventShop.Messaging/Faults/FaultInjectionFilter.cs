@@ -7,8 +7,9 @@ namespace EventShop.Messaging.Faults;
 
 /// <summary>
 /// The one place on the bus where fault rules act (ADR 0014): between the retry filter and the transactional inbox, so a
-/// <c>fail</c> is retried like any failure and a <c>duplicate</c> meets the inbox. The crash points inside the commit and
-/// <c>drop-reply</c> are armed here and carried out by the unit of work's hook. Only on the bus when fault injection is enabled.
+/// <c>fail</c> is retried like any failure and a <c>duplicate</c> meets the inbox. <c>fail</c>, <c>drop-reply</c> and the
+/// crash points inside the commit are armed here and carried out at their stage: a <c>fail</c> inside the consumer's pipe
+/// (<see cref="InjectedFailureObserver"/>), the others by the unit of work's hook. Only on the bus when fault injection is enabled.
 /// </summary>
 public sealed class FaultInjectionFilter<TMessage>(FaultRules rules, UnitOfWork unitOfWork, ILogger<FaultInjectionFilter<TMessage>> logger)
     : IFilter<ConsumeContext<TMessage>>
@@ -30,8 +31,6 @@ public sealed class FaultInjectionFilter<TMessage>(FaultRules rules, UnitOfWork 
         Report(rule, context);
         switch (rule.Action)
         {
-            case FaultActions.Fail:
-                throw new InjectedFaultException(rule.Id, MessageType);
             case FaultActions.Delay:
                 await Task.Delay(TimeSpan.FromMilliseconds(rule.DelayMs ?? 0), context.CancellationToken);
                 await next.Send(context);
@@ -47,7 +46,8 @@ public sealed class FaultInjectionFilter<TMessage>(FaultRules rules, UnitOfWork 
                 FaultCrash.Now(rule, CrashPoints.BeforeAck, logger);
                 break;
             default:
-                // drop-reply and the crash points inside the commit: the unit of work's hook acts at its stage.
+                // fail, drop-reply and the crash points inside the commit: armed here, carried out at their stage, a fail
+                // inside the consumer's pipe (InjectedFailureObserver) so that it becomes a Fault<T> like any handler's.
                 unitOfWork.ArmedFault = new ArmedFault(rule, logger);
                 try
                 {

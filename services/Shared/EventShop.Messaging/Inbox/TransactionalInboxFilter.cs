@@ -13,7 +13,6 @@ namespace EventShop.Messaging.Inbox;
 public sealed class TransactionalInboxFilter<TMessage>(
     UnitOfWork unitOfWork,
     IServiceProvider scopeServices,
-    TimeProvider clock,
     ILogger<TransactionalInboxFilter<TMessage>> logger) : IFilter<ConsumeContext<TMessage>>
     where TMessage : class
 {
@@ -30,7 +29,7 @@ public sealed class TransactionalInboxFilter<TMessage>(
             // back with it. A concurrent duplicate waits on the first delivery's uncommitted key and fails once that one commits.
             unitOfWork.Insert(new InboxMessage
             {
-                Consumer = consumer, MessageId = messageId, MessageType = typeof(TMessage).Name, ProcessedAt = clock.GetUtcNow(),
+                Consumer = consumer, MessageId = messageId, MessageType = typeof(TMessage).Name,
             });
 
             var transactionalContext = new TransactionalConsumeContext<TMessage>(context, scopeServices, unitOfWork);

@@ -14,7 +14,7 @@ public static class OutboxSerializer
     static readonly ConcurrentDictionary<string, Type> TypesByName = new();
 
     public static OutboxMessage Create(object message, Type messageType, Guid messageId, string? destinationAddress,
-        Guid? correlationId, Guid? conversationId, Guid? initiatorId, TimeProvider clock)
+        Guid? correlationId, Guid? conversationId, Guid? initiatorId)
     {
         return new OutboxMessage
         {
@@ -26,7 +26,6 @@ public static class OutboxSerializer
             ConversationId = conversationId,
             InitiatorId = initiatorId,
             TraceParent = Activity.Current?.Id,
-            CreatedAt = clock.GetUtcNow(),
         };
     }
 

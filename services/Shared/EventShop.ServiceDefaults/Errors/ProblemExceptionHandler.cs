@@ -68,7 +68,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             return ("request", "is malformed");
         // The type as the binder writes it: "int?", "Nullable<int>" or "int".
         var type = match.Groups["type"].Value.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('?', '>');
-        var name = match.Groups["name"].Value;
+        // Named as the client writes it (camelCase): a parameter bound from a record with [AsParameters] carries its property's name.
+        var name = match.Groups["name"].Value is [var first, .. var rest] ? char.ToLowerInvariant(first) + rest : "request";
         if (exceptionMessage.StartsWith("Required parameter", StringComparison.Ordinal))
             return (name, "is required");
         return (name, type switch

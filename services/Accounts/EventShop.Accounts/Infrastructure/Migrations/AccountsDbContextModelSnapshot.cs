@@ -115,7 +115,9 @@ namespace EventShop.Accounts.Infrastructure.Migrations
                         .HasColumnType("character varying(300)");
 
                     b.Property<DateTimeOffset>("ProcessedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("now()");
 
                     b.HasKey("Consumer", "MessageId")
                         .HasName("PK_inbox_messages");
@@ -147,7 +149,9 @@ namespace EventShop.Accounts.Infrastructure.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("now()");
 
                     b.Property<string>("DestinationAddress")
                         .HasMaxLength(500)

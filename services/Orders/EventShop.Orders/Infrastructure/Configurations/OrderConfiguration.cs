@@ -16,6 +16,7 @@ sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
         order.Property(x => x.Total).HasPrecision(18, 2);
         order.Property(x => x.Status).HasConversion<string>().HasMaxLength(20);
         order.Property(x => x.FailureReason).HasMaxLength(200);
+        order.Property(x => x.FailureCode).HasMaxLength(50);
         order.Property(x => x.IdempotencyScope).HasMaxLength(100);
         order.Property(x => x.IdempotencyKey).HasMaxLength(100);
         order.Property(x => x.RequestHash).HasMaxLength(64);
