@@ -25,10 +25,12 @@ public sealed class SagaReplayTests(EventShopSystem system, ITestOutputHelper ou
         output.WriteLine(json);
         using var recording = JsonDocument.Parse(json);
         var messages = recording.RootElement.GetProperty("messages").EnumerateArray().ToArray();
-        // On a slow machine Orders may ask the ended saga again (ADR 0008): that OrderSubmitted is recorded too.
+        // On a slow machine Orders may ask the saga again while it runs or after it ended (ADR 0008): that OrderSubmitted is
+        // recorded too, as a message that changed nothing. The order's path is the messages that moved its state.
+        var transitions = messages.Where(m => m.GetProperty("fromState").GetString() != m.GetProperty("toState").GetString()).ToArray();
         Assert.Equal(["OrderSubmitted", "CustomerDebited", "MerchantCredited", "PointsAccrued"],
-            messages.Take(4).Select(m => m.GetProperty("messageType").GetString()!.Split(':')[^1]));
-        Assert.Equal(["Debiting", "Crediting", "Accruing", "Completed"], messages.Take(4).Select(m => m.GetProperty("toState").GetString()));
+            transitions.Select(m => m.GetProperty("messageType").GetString()!.Split(':')[^1]));
+        Assert.Equal(["Debiting", "Crediting", "Accruing", "Completed"], transitions.Select(m => m.GetProperty("toState").GetString()));
         Assert.Equal("DebitCustomer", messages[0].GetProperty("sent")[0].GetProperty("messageType").GetString()!.Split(',')[0].Split('.')[^1]);
 
         var (exitCode, text) = await ReplayAsync(orderId.ToString(), "--gateway", system.GatewayAddress.ToString());
