@@ -155,6 +155,20 @@ public sealed class GatewayAuthorizationTests(EventShopSystem system)
         Assert.Equal(HttpStatusCode.OK, (await ownerClient.GetAsync($"/api/accounts/{owner}")).StatusCode);
     }
 
+    [Fact]
+    public async Task When_a_customer_token_names_a_merchant_account_Should_be_refused_its_account_and_ledger()
+    {
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
+        await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 5m));
+        // Token subjects and account ids share one namespace: a customer token whose subject is the merchant's id.
+        using var lookalike = system.Customer(merchant);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await lookalike.GetAsync($"/api/accounts/{merchant}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await lookalike.GetAsync($"/api/accounts/{merchant}/ledger")).StatusCode);
+        using var operatorClient = system.Operator();
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.GetAsync($"/api/accounts/{merchant}/ledger")).StatusCode);
+    }
+
     [Theory]
     [InlineData("orders", "/api/orders/5b0f6a52-6f1e-4a43-9a4c-3f1f1f0c2a11")]
     [InlineData("accounts", "/api/accounts/alice")]

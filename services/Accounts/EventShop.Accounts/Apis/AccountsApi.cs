@@ -60,7 +60,9 @@ public static class AccountsApi
         if (!user.MayAccess(accountId))
             return TypedResults.Forbid();
         var account = await db.Accounts.AsNoTracking().SingleOrDefaultAsync(x => x.AccountId == accountId, cancellationToken);
-        return account is null ? TypedResults.NotFound() : TypedResults.Ok(AccountResponse.From(account));
+        if (account is null)
+            return TypedResults.NotFound();
+        return MayRead(user, account.Kind) ? TypedResults.Ok(AccountResponse.From(account)) : TypedResults.Forbid();
     }
 
     static async Task<Results<Ok<LedgerEntryResponse[]>, NotFound, ForbidHttpResult>> GetLedger(
@@ -68,14 +70,23 @@ public static class AccountsApi
     {
         if (!user.MayAccess(accountId))
             return TypedResults.Forbid();
+        var kind = await db.Accounts.AsNoTracking().Where(x => x.AccountId == accountId).Select(x => (AccountKind?)x.Kind)
+            .SingleOrDefaultAsync(cancellationToken);
+        if (kind is null)
+            return TypedResults.NotFound();
+        if (!MayRead(user, kind.Value))
+            return TypedResults.Forbid();
         var entries = await db.Ledger.AsNoTracking().Where(x => x.AccountId == accountId).OrderBy(x => x.Id)
             .Select(x => new LedgerEntryResponse(x.OrderId, x.Type.ToString(), x.Amount, x.CreatedAt))
             .ToArrayAsync(cancellationToken);
-        // An empty ledger of an account that does not exist is an unknown resource, not an empty list.
-        if (entries.Length == 0 && !await db.Accounts.AsNoTracking().AnyAsync(x => x.AccountId == accountId, cancellationToken))
-            return TypedResults.NotFound();
         return TypedResults.Ok(entries);
     }
+
+    /// <summary>
+    /// A customer's token names a customer: a merchant account whose id happens to equal the token's subject is not theirs
+    /// (account ids and token subjects share one namespace, ADR 0020).
+    /// </summary>
+    static bool MayRead(ClaimsPrincipal user, AccountKind kind) => user.IsInRole(Roles.Operator) || kind == AccountKind.Customer;
 
     static async Task<Results<Ok<AccountResponse>, NotFound>> SetStatus(
         string accountId, AccountStatus status, UnitOfWork unitOfWork, TimeProvider clock, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using EventShop.Gateway.Apis;
+using EventShop.Gateway.Edge;
 using EventShop.Gateway.Health;
 using EventShop.Gateway.Logging;
 using EventShop.Gateway.Proxy;
@@ -13,9 +14,11 @@ public static class GatewayServiceExtensions
 {
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
+        builder.AddEdgeProtection();
         builder.AddEventShopAuthentication();
         builder.AddDevIssuer();
         builder.AddGatewayRateLimiting();
+        builder.AddStreamLimits();
         builder.AddCustomerSummary();
         builder.AddInvariants();
         builder.AddApiReference();
@@ -31,15 +34,18 @@ public static class GatewayServiceExtensions
 
     /// <summary>
     /// Logging first (so rejections are logged), then the error pipeline (so every answer below it, proxied or the gateway's own,
-    /// is a problem document), then identity, the rate limit per subject, authorization, and the JSON-only rule for bodies.
+    /// is a problem document), the edge's headers and body limit, then identity, the rate limits, authorization, the cap on
+    /// open streams per caller, and the JSON-only rule for bodies.
     /// </summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseProblemResponses();
+        app.UseEdgeProtection();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseStreamLimits();
         app.UseJsonRequestBodies();
         return app;
     }

@@ -15,11 +15,16 @@ public static class GatewayRateLimiting
 
         builder.Services.AddRateLimiter(options =>
         {
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                context.Request.Path.StartsWithSegments("/api")
-                    ? RateLimitPartition.GetTokenBucketLimiter(CallerOf(context), _ => Options(settings.General))
-                    // Health probes, the API reference and /dev/token are not the public API.
-                    : RateLimitPartition.GetNoLimiter(""));
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                    context.Request.Path.StartsWithSegments("/api")
+                        ? RateLimitPartition.GetTokenBucketLimiter(CallerOf(context), _ => Options(settings.General))
+                        // Health probes, the API reference and /dev/token are not the public API.
+                        : RateLimitPartition.GetNoLimiter("")),
+                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                    IsOrderSubmission(context.Request)
+                        ? RateLimitPartition.GetTokenBucketLimiter("all-callers", _ => Options(settings.AllOrderSubmissions))
+                        : RateLimitPartition.GetNoLimiter("")));
 
             options.AddPolicy(OrderSubmissionPolicy, context =>
                 RateLimitPartition.GetTokenBucketLimiter(CallerOf(context), _ => Options(settings.OrderSubmission)));
@@ -29,11 +34,14 @@ public static class GatewayRateLimiting
         return builder;
     }
 
+    static bool IsOrderSubmission(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && request.Path.Equals("/api/orders", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// The authenticated subject (the signature was checked, so it cannot be forged to dodge the limit); anonymous callers share
     /// a bucket per client IP. Behind a load balancer the IP only means something once forwarded headers are trusted.
     /// </summary>
-    static string CallerOf(HttpContext context) =>
+    public static string CallerOf(HttpContext context) =>
         context.User.FindFirst("sub")?.Value is { Length: > 0 } subject
             ? "sub:" + subject
             : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
@@ -48,14 +56,16 @@ public static class GatewayRateLimiting
         QueueLimit = 0,
     };
 
+    public static ILogger Logger(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("EventShop.Gateway.RateLimiting");
+
     static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var context = rejected.HttpContext;
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
 
-        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("EventShop.Gateway.RateLimiting")
-            .LogWarning("Rate limit hit by {Caller} on {Method} {Path}; retry after {RetryAfterSeconds} s",
+        Logger(context).LogWarning("Rate limit hit by {Caller} on {Method} {Path}; retry after {RetryAfterSeconds} s",
                 CallerOf(context), context.Request.Method, context.Request.Path, seconds);
 
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
