@@ -10,8 +10,6 @@ var builder = DistributedApplication.CreateBuilder(args);
 // A plain value, not a parameter: the dashboard would take every span to "localhost" (PostgreSQL's too) for that resource.
 var rabbitHost = builder.Configuration["EventShop:RabbitMq:Host"] ?? "localhost";
 // The identities infra/local/ensure-infra.sh generated into .run/secrets; infra/eventshop passes them (ADR 0020: none is committed).
-var rabbitUser = builder.AddParameter("rabbitmq-username", "eventshop-services");
-var rabbitPassword = builder.AddParameter("rabbitmq-password", secret: true);
 var operatorUser = builder.AddParameter("rabbitmq-operator-username", "eventshop-operator");
 var operatorPassword = builder.AddParameter("rabbitmq-operator-password", secret: true);
 // The development token issuer's keys (ADR 0020), files infra/eventshop generated: the gateway alone gets the private one.
@@ -63,7 +61,9 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
     else if (name == "dashboard")
         service.WithEnvironment("RabbitMq__Username", operatorUser).WithEnvironment("RabbitMq__Password", operatorPassword);
     else if (entry.Database is not null)
-        service.WithEnvironment("RabbitMq__Username", rabbitUser).WithEnvironment("RabbitMq__Password", rabbitPassword);
+        // Each its own broker user, limited to its own queues and messages (infra/broker-permissions).
+        service.WithEnvironment("RabbitMq__Username", "eventshop-" + name)
+            .WithEnvironment("RabbitMq__Password", builder.AddParameter($"rabbitmq-{name}-password", secret: true));
 
     if (entry.Database is { } connectionName)
     {

@@ -11,7 +11,7 @@
 #               eventshop_<service>_owner  owns eventshop_<service> and runs its migrations; CONNECT to it only
 #               eventshop_<service>        the service at run time: DML on what the owner created, no DDL, CONNECT to it only
 #   RabbitMQ    eventshop-admin            administrator: the tests create their vhosts with it
-#               eventshop-services         the services' bus on vhost 'eventshop'
+#               eventshop-<service>        a service's bus on vhost 'eventshop', only its queues and messages (infra/broker-permissions)
 #               eventshop-operator         management tag: the dashboard reads error queues (management API and AMQP)
 # A user or role that exists under another name (the 'eventshop' of earlier versions) is left as it is: other checkouts on
 # the same machine may still use it. A database that exists with another owner is reported and left as it is.
@@ -138,13 +138,19 @@ drop_queues_without_delivery_limit() {
       done
 }
 
-# ensure_broker_user NAME PASSWORD TAGS: the user exists with PASSWORD and exactly TAGS, with every permission on the vhost.
+# ensure_broker_user NAME PASSWORD TAGS [CONFIGURE WRITE READ]: the user exists with PASSWORD and exactly TAGS, with the
+# given permissions on the vhost (every permission when none are given).
 ensure_broker_user() {
   as_root rabbitmqctl -q list_users | awk '{print $1}' | grep -qx "$1" || as_root rabbitmqctl -q add_user "$1" "$2" >/dev/null
   as_root rabbitmqctl -q change_password "$1" "$2" >/dev/null
   # shellcheck disable=SC2086 # no tags: no argument
   as_root rabbitmqctl -q set_user_tags "$1" $3 >/dev/null
-  as_root rabbitmqctl -q set_permissions -p "$RABBIT_VHOST" "$1" ".*" ".*" ".*" >/dev/null
+  as_root rabbitmqctl -q set_permissions -p "$RABBIT_VHOST" "$1" "${4:-.*}" "${5:-.*}" "${6:-.*}" >/dev/null
+}
+
+# broker_permission SERVICE configure|write|read: the pattern infra/broker-permissions gives it.
+broker_permission() {
+  awk -v service="$1" -v permission="$2" '$1 == service && $2 == permission { print $3 }' "$(dirname "$0")/../broker-permissions"
 }
 
 start_rabbitmq() {
@@ -159,7 +165,12 @@ start_rabbitmq() {
   as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null
   as_root rabbitmqctl -q list_vhosts | grep -qx "$RABBIT_VHOST" || as_root rabbitmqctl -q add_vhost "$RABBIT_VHOST" >/dev/null
   ensure_broker_user eventshop-admin "$(secret rabbitmq-admin)" administrator
-  ensure_broker_user eventshop-services "$(secret rabbitmq-services)" ""
+  # Each service its own user, limited to its own queues and messages (infra/broker-permissions).
+  local service
+  for service in $(awk '!/^#/ && NF { print $1 }' "$(dirname "$0")/../broker-permissions" | sort -u); do
+    ensure_broker_user "eventshop-$service" "$(secret "rabbitmq-$service")" "" \
+      "$(broker_permission "$service" configure)" "$(broker_permission "$service" write)" "$(broker_permission "$service" read)"
+  done
   ensure_broker_user eventshop-operator "$(secret rabbitmq-operator)" management
   drop_queues_without_delivery_limit
   for _ in $(seq 1 30); do

@@ -20,6 +20,8 @@ public class EventShopSystem : IAsyncLifetime
 
     readonly string _runId = "t" + Guid.NewGuid().ToString("N")[..10];
     readonly Dictionary<string, ServiceProcess> _processes = new();
+    /// <summary>Each service's broker user on this system's vhost (infra/broker-permissions); none on a private broker.</summary>
+    readonly Dictionary<string, BrokerEndpoint> _brokerUsers = new();
     /// <summary>
     /// The token issuer's key pair of this run (ADR 0020). The fixture plays the issuer (as an OIDC provider would in
     /// production): it signs the tests' tokens, every process gets only the public key, and in the Development profile the
@@ -91,7 +93,11 @@ public class EventShopSystem : IAsyncLifetime
         if (PrivateBroker is { } privateBroker)
             Broker = privateBroker;
         else
+        {
             await TestInfrastructure.CreateVirtualHostAsync(Broker, VirtualHost);
+            foreach (var (service, permissions) in BrokerPermissions.Load())
+                _brokerUsers[service] = await TestInfrastructure.CreateBrokerUserAsync(Broker, VirtualHost, $"{_runId}-{service}", permissions);
+        }
         if (PrivateDatabase is { } privateDatabase)
             Database = privateDatabase;
         foreach (var (_, _, database) in Services.Where(s => s.Database != ""))
@@ -120,8 +126,8 @@ public class EventShopSystem : IAsyncLifetime
             ["RabbitMq__Host"] = Broker.Host,
             ["RabbitMq__Port"] = Broker.AmqpPort.ToString(),
             ["RabbitMq__VirtualHost"] = VirtualHost,
-            ["RabbitMq__Username"] = Broker.Username,
-            ["RabbitMq__Password"] = Broker.Password,
+            ["RabbitMq__Username"] = BrokerUserOf(name).Username,
+            ["RabbitMq__Password"] = BrokerUserOf(name).Password,
             ["RabbitMq__ManagementPort"] = Broker.ManagementPort.ToString(),
             ["Saga__StepTimeout"] = StepTimeout.ToString("c"),
             // Orders asks the saga again about an order Pending this long (ADR 0008); a step timeout here, minutes in production.
@@ -152,6 +158,12 @@ public class EventShopSystem : IAsyncLifetime
             environment[key] = value;
         return environment;
     }
+
+    /// <summary>
+    /// The broker identity <paramref name="service"/> runs as: its own user where infra/broker-permissions names it, else (the
+    /// dashboard, which reads every error queue, and any service on a private broker) the fixture's administrator.
+    /// </summary>
+    public BrokerEndpoint BrokerUserOf(string service) => _brokerUsers.GetValueOrDefault(service, Broker);
 
     /// <summary>Lets a fixture change one service's configuration (for example a shorter poll interval).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) => [];
@@ -208,6 +220,8 @@ public class EventShopSystem : IAsyncLifetime
         }
         if (!UsesPrivateBroker)
             await TestInfrastructure.DeleteVirtualHostAsync(Broker, VirtualHost);
+        foreach (var user in _brokerUsers.Values)
+            await TestInfrastructure.DeleteBrokerUserAsync(Broker, user.Username);
     }
 
     /// <summary>Output of every service, for assertion messages when something went wrong.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
@@ -161,6 +162,23 @@ public static class TestInfrastructure
         (await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", null)).EnsureSuccessStatusCode();
         var permissions = new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json");
         (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(broker.Username)}", permissions)).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A broker user of its own for one service on <paramref name="vhost"/>, with only <paramref name="permissions"/> there.</summary>
+    public static async Task<BrokerEndpoint> CreateBrokerUserAsync(BrokerEndpoint broker, string vhost, string user, BrokerPermissions permissions)
+    {
+        using var http = ManagementClient(broker);
+        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        (await http.PutAsJsonAsync($"api/users/{Uri.EscapeDataString(user)}", new { password, tags = "" })).EnsureSuccessStatusCode();
+        (await http.PutAsJsonAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}",
+            new { configure = permissions.Configure, write = permissions.Write, read = permissions.Read })).EnsureSuccessStatusCode();
+        return broker with { Username = user, Password = password };
+    }
+
+    public static async Task DeleteBrokerUserAsync(BrokerEndpoint broker, string user)
+    {
+        using var http = ManagementClient(broker);
+        await http.DeleteAsync($"api/users/{Uri.EscapeDataString(user)}");
     }
 
     public static async Task DeleteVirtualHostAsync(BrokerEndpoint broker, string vhost)
