@@ -41,17 +41,31 @@ public sealed class Gateway(HttpClient http) : IDisposable
         return (body.GetProperty("accessToken").GetString()!, DateTime.UtcNow.AddSeconds(body.GetProperty("expiresIn").GetInt32() / 2.0));
     }
 
+    /// <summary>
+    /// Sends one request, and again after the gateway's Retry-After while it answers 429: a scenario waits for all its orders at
+    /// once as one operator, more long-polls than the gateway lets one caller hold open (RateLimiting:ConcurrentStreamsPerCaller).
+    /// </summary>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? customer = null,
         Action<HttpRequestMessage>? prepare = null, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-            request.Content = JsonContent.Create(body);
-        var token = customer is null ? await TokenAsync(OperatorSubject, "operator") : await TokenAsync(customer, "customer");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        prepare?.Invoke(request);
-        return await http.SendAsync(request, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+                request.Content = JsonContent.Create(body);
+            var token = customer is null ? await TokenAsync(OperatorSubject, "operator") : await TokenAsync(customer, "customer");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            prepare?.Invoke(request);
+            var response = await http.SendAsync(request, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.TooManyRequests || attempt == MaxAttemptsWhenTooMany)
+                return response;
+            var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+            response.Dispose();
+            await Task.Delay(wait, cancellationToken);
+        }
     }
+
+    const int MaxAttemptsWhenTooMany = 120;
 
     public async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken = default)
     {

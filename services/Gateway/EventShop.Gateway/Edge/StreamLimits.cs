@@ -40,6 +40,8 @@ public static class StreamLimits
             {
                 GatewayRateLimiting.Logger(context).LogWarning("Stream limit hit by {Caller} on {Path}: {Limit} already open",
                     GatewayRateLimiting.CallerOf(context), context.Request.Path, settings.ConcurrentStreamsPerCaller);
+                // One of the open ones may end any moment (a long-poll lasts at most a minute): worth asking again soon.
+                context.Response.Headers.RetryAfter = "1";
                 await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many open streams",
                     detail: $"At most {settings.ConcurrentStreamsPerCaller} event streams and long-polls may be open at once per caller. "
                         + "Close one, or poll.").ExecuteAsync(context);
