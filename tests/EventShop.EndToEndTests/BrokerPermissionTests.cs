@@ -12,7 +12,7 @@ namespace EventShop.EndToEndTests;
 [Collection(SystemCollection.Name)]
 public sealed class BrokerPermissionTests(EventShopSystem system)
 {
-    const int AccessRefused = 403;
+    const ushort AccessRefused = 403;
 
     [Theory]
     // An event of another service: an order that nobody submitted, a debit that never happened.
@@ -35,7 +35,7 @@ public sealed class BrokerPermissionTests(EventShopSystem system)
             new BasicProperties { ContentType = "application/vnd.masstransit+json" }, Encoding.UTF8.GetBytes("{}")));
 
         Assert.NotNull(publish);
-        Assert.Equal(AccessRefused, await CloseCodeAsync(channel));
+        Assert.Equal((ushort?)AccessRefused, await CloseCodeAsync(channel));
     }
 
     [Theory]
@@ -51,7 +51,7 @@ public sealed class BrokerPermissionTests(EventShopSystem system)
         var read = await Record.ExceptionAsync(async () => await channel.BasicGetAsync(queue, autoAck: false));
 
         var refused = Assert.IsType<OperationInterruptedException>(read);
-        Assert.Equal(AccessRefused, refused.ShutdownReason?.ReplyCode);
+        Assert.Equal((ushort?)AccessRefused, refused.ShutdownReason?.ReplyCode);
     }
 
     [Fact]
