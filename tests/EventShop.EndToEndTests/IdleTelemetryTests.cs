@@ -28,9 +28,10 @@ public sealed class IdleTelemetryTests(TracedEventShopSystem system)
         {
         }
 
-        // The pipeline works: an order is exported (its spans arrive within the exporters' 200 ms schedule).
+        // The pipeline works: an order is exported (its spans arrive within the exporters' 200 ms schedule). Its outcome is
+        // not this test's business; it only has to be settled before the idle window.
         var (customer, merchant) = await shop.OpenCustomerAndMerchantAsync();
-        Assert.Equal("Completed", (await shop.WaitForOutcomeAsync(await shop.SubmitOrderAsync(customer, merchant, unitPrice: 5m))).Status);
+        await shop.WaitForOutcomeAsync(await shop.SubmitOrderAsync(customer, merchant, unitPrice: 5m));
         await WaitUntilAsync(() => system.Exports.Contains("POST /api/orders"), TimeSpan.FromSeconds(10));
 
         // What the order left in flight (the last batches, the saga's last messages) settles, then nothing more may come.
@@ -60,6 +61,12 @@ public sealed class TracedEventShopSystem : EventShopSystem, IDisposable
     readonly OtlpTraceListener _listener = new(TestInfrastructure.FreeTcpPort());
 
     public OtlpTraceListener Exports => _listener;
+
+    /// <summary>
+    /// Long, so that on a loaded machine the test's order is not cancelled by a step timeout whose late messages (the step
+    /// answering after all, the compensations) would still be flowing in the idle window.
+    /// </summary>
+    protected override TimeSpan StepTimeout => TimeSpan.FromSeconds(60);
 
     protected override IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) => new Dictionary<string, string>
     {
