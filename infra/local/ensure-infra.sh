@@ -123,17 +123,35 @@ SQL
   fi
 }
 
-# Receive queues declared before every queue got its delivery limit and dead-letter target (ADR 0008) cannot be declared
-# again with them: the broker refuses different arguments (PRECONDITION_FAILED) and that endpoint never starts. Empty ones
-# are dropped so the services declare them anew; one still holding messages is only reported (move or purge it by hand).
-drop_queues_without_delivery_limit() {
-  as_root rabbitmqctl -q list_queues -p "$RABBIT_VHOST" name type messages arguments 2>/dev/null \
-    | awk -F'\t' '$2 == "quorum" && $4 !~ /x-delivery-limit/ {print $1 "\t" $3}' \
-    | while IFS=$'\t' read -r queue messages; do
-        if [ "$messages" = "0" ]; then
-          as_root rabbitmqctl -q delete_queue -p "$RABBIT_VHOST" "$queue" >/dev/null && log "dropped queue $queue (declared again with its delivery limit)"
+# A queue declared by an older build with other arguments (no delivery limit, another dead-letter target, a classic queue)
+# cannot be declared again by the current one: the broker refuses different arguments (PRECONDITION_FAILED) and that
+# receive endpoint never starts. Every durable queue of the vhost is compared with what the services declare
+# (services/Shared/EventShop.Messaging.Hosting/BusExtensions.cs): a quorum queue with the delivery limit and, as its
+# dead-letter exchange, the <queue>_error of its receive queue (an _error queue dead-letters to itself). A mismatched queue
+# that is empty and has no consumer is dropped, and the services declare it anew at start; one holding messages, or
+# consumed by a running service, is never touched, only reported with the arguments that differ.
+# MassTransit's own temporary queues (auto-delete, exclusive) and _skipped queues are not ours to judge.
+DELIVERY_LIMIT=${EVENTSHOP_DELIVERY_LIMIT:-10}  # RabbitMqSettings.DeliveryLimit
+drop_mismatched_empty_queues() {
+  as_root rabbitmqctl -q list_queues -p "$RABBIT_VHOST" name type messages consumers durable auto_delete exclusive arguments --formatter json 2>/dev/null \
+    | jq -r --argjson limit "$DELIVERY_LIMIT" '
+        .[]
+        | select(.durable == true and .auto_delete == false and (.exclusive | tostring | IN("", "false")) and (.name | endswith("_skipped") | not))
+        | (.name | sub("_error$"; "") + "_error") as $deadLetters
+        | {"x-queue-type": "quorum", "x-delivery-limit": $limit, "x-dead-letter-exchange": $deadLetters} as $expected
+        | ((.arguments // []) | map({key: .[0], value: .[2]}) | from_entries) as $actual
+        | select($actual != $expected)
+        | [.name, (.messages | tostring), (.consumers | tostring),
+           ([($expected | keys[]), ($actual | keys[])] | unique | map(select($actual[.] != $expected[.]))
+            | map("\(.)=\($actual[.] // "none" | tostring) (expected \($expected[.] // "none" | tostring))") | join(", "))]
+        | @tsv' \
+    | while IFS=$'\t' read -r queue messages consumers difference; do
+        if [ "$messages" = 0 ] && [ "$consumers" = 0 ]; then
+          as_root rabbitmqctl -q delete_queue -p "$RABBIT_VHOST" "$queue" --if-empty --if-unused </dev/null >/dev/null \
+            && log "dropped empty queue $queue declared with other arguments ($difference); the services declare it anew"
         else
-          log "queue $queue has no delivery limit and holds $messages messages: its consumers cannot start until it is moved or purged"
+          log "queue $queue was declared with other arguments ($difference) and holds $messages messages, $consumers consumers:" \
+            "left as it is; its receive endpoint cannot start until it is emptied (moved or purged) and deleted by hand"
         fi
       done
 }
@@ -172,7 +190,7 @@ start_rabbitmq() {
       "$(broker_permission "$service" configure)" "$(broker_permission "$service" write)" "$(broker_permission "$service" read)"
   done
   ensure_broker_user eventshop-operator "$(secret rabbitmq-operator)" management
-  drop_queues_without_delivery_limit
+  drop_mismatched_empty_queues
   for _ in $(seq 1 30); do
     curl -fsS -u "eventshop-admin:$(secret rabbitmq-admin)" http://localhost:15672/api/overview >/dev/null 2>&1 && break
     sleep 1

@@ -74,6 +74,10 @@ public static class ServiceDefaultsExtensions
                 // Pulled by a scraper at /metrics, besides the OTLP push when an endpoint is configured.
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                // Set here, not left to OTEL_TRACES_SAMPLER: the Aspire AppHost sets that to always_on, which records a span
+                // even under a parent that said "not sampled", and the polling that marks itself so (the operator console's
+                // live view, the gateway's invariant runs) made a trace in the services it asks every few seconds (ADR 0011).
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !IsHealthProbe(context.Request.Path.Value) && !IsWatchStream(context.Request.Path.Value))

@@ -7,7 +7,8 @@ namespace EventShop.Gateway.Health;
 /// Logs each destination's active health once per change (became healthy, became unhealthy, recovered) instead of YARP's
 /// warning with a stack trace for every failed probe: at start-up every destination fails a probe or two before it listens,
 /// and a service that is down for a minute would otherwise log six stack traces. YARP's own probe log is set to Error
-/// in appsettings.json; this is what an operator reads instead.
+/// in appsettings.json; this is what an operator reads instead. A destination that was never healthy (the gateway started
+/// first) is one Information line; a Warning means one that was healthy has stopped answering.
 /// </summary>
 public sealed partial class DestinationHealthLog(IProxyStateLookup proxy, ILogger<DestinationHealthLog> logger) : BackgroundService
 {
@@ -48,6 +49,10 @@ public sealed partial class DestinationHealthLog(IProxyStateLookup proxy, ILogge
                     case (DestinationHealth.Healthy, _):
                         DestinationHealthy(name);
                         break;
+                    case (DestinationHealth.Unhealthy, DestinationHealth.Unknown):
+                        // Never healthy yet: the gateway started before the service (the run command starts them together).
+                        DestinationNotYetHealthy(name, destination.Model.Config.Address);
+                        break;
                     case (DestinationHealth.Unhealthy, _):
                         DestinationUnhealthy(name, destination.Model.Config.Address);
                         break;
@@ -61,6 +66,9 @@ public sealed partial class DestinationHealthLog(IProxyStateLookup proxy, ILogge
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {Destination} recovered")]
     partial void DestinationRecovered(string destination);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Destination {Destination} ({Address}) is not healthy yet: waiting for it to start")]
+    partial void DestinationNotYetHealthy(string destination, string address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Destination {Destination} ({Address}) is unhealthy: its health endpoint failed the active probes")]
     partial void DestinationUnhealthy(string destination, string address);

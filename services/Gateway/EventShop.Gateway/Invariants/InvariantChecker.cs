@@ -135,6 +135,8 @@ public sealed partial class InvariantChecker(SummarySources sources, ServiceToke
         return new Answer(service, null, reason);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Invariant check: {Service} gave no report ({Reason})")]
+    // Debug: the failed check "<service>.answered" carries the same reason, and the monitor logs it once when it is news
+    // (not while the system is starting); a warning here repeated it on every run.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Invariant check: {Service} gave no report ({Reason})")]
     static partial void LogServiceFailed(ILogger logger, string service, string reason);
 }

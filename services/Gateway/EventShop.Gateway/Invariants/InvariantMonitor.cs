@@ -20,7 +20,17 @@ public sealed partial class InvariantMonitor : BackgroundService
     readonly Counter<long> _runs;
     readonly Histogram<double> _duration;
     readonly SemaphoreSlim _running = new(1, 1);
+    readonly HashSet<string> _reportedFailures = [];
+    readonly long _startedAt = Stopwatch.GetTimestamp();
+    bool _everyServiceAnswered;
     InvariantVerdict? _latest;
+
+    /// <summary>
+    /// How long after start a service that has not answered yet is taken for one still starting: the gateway may start
+    /// before the services (the run command starts them all at once), and its first runs then find them unreachable. After
+    /// this, or once every service has answered, every new failure is logged; one that never answers is reported by then.
+    /// </summary>
+    static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(90);
 
     public InvariantMonitor(InvariantChecker checker, IOptions<InvariantsSettings> settings, IMeterFactory meters, ILogger<InvariantMonitor> logger)
     {
@@ -77,14 +87,32 @@ public sealed partial class InvariantMonitor : BackgroundService
             var verdict = await _checker.RunAsync(cancellationToken);
             _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _runs.Add(1, new KeyValuePair<string, object?>("outcome", verdict.Ok ? "ok" : "failed"));
-            var previous = Interlocked.Exchange(ref _latest, verdict);
-            foreach (var check in verdict.Checks.Where(x => !x.Ok && previous?.Checks.Any(p => p.Name == x.Name && !p.Ok) != true))
-                LogCheckFailed(_logger, check.Name, check.Detail);
+            Volatile.Write(ref _latest, verdict);
+            LogNewFailures(verdict);
             return verdict;
         }
         finally
         {
             _running.Release();
+        }
+    }
+
+    /// <summary>
+    /// Logs each check once when it starts failing (again after it held). While the system is starting (no run yet in which
+    /// every service answered, within <see cref="StartupGrace"/>), a failure is an expected state, not news: nothing is logged
+    /// and nothing is marked reported, so a failure that outlasts the start-up is logged then. The verdict and the metrics
+    /// show every failure from the first run on.
+    /// </summary>
+    void LogNewFailures(InvariantVerdict verdict)
+    {
+        _everyServiceAnswered |= !verdict.Checks.Any(check => !check.Ok && check.Name.EndsWith(".answered", StringComparison.Ordinal));
+        var starting = !_everyServiceAnswered && Stopwatch.GetElapsedTime(_startedAt) < StartupGrace;
+        foreach (var check in verdict.Checks)
+        {
+            if (check.Ok)
+                _reportedFailures.Remove(check.Name);
+            else if (!starting && _reportedFailures.Add(check.Name))
+                LogCheckFailed(_logger, check.Name, check.Detail);
         }
     }
 
