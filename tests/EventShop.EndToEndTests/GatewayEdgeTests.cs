@@ -33,19 +33,21 @@ public sealed class GatewayEdgeTests(EventShopSystem system)
     }
 
     [Fact]
-    public async Task A_body_larger_than_a_service_reads_Should_be_refused_with_a_problem_at_the_gateway()
+    public async Task A_body_larger_than_a_service_reads_Should_be_refused_at_the_gateway_naming_the_body()
     {
         using var client = system.Operator();
+        var accountId = "big-" + Guid.NewGuid().ToString("N")[..8];
         var padding = new string('x', 70 * 1024);
-        using var body = new StringContent($$"""{"accountId":"big-{{Guid.NewGuid():N}}","kind":"Customer","balance":1,"note":"{{padding}}"}""",
+        using var body = new StringContent($$"""{"accountId":"{{accountId}}","kind":"Customer","balance":1,"note":"{{padding}}"}""",
             Encoding.UTF8, "application/json");
 
         using var response = await client.PostAsync("/api/accounts", body);
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("65536", problem.GetProperty("detail").GetString());
+        Assert.Contains("65536", problem.GetProperty("errors").GetProperty("body")[0].GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/accounts/{accountId}")).StatusCode);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public static class EdgeProtection
         return builder;
     }
 
-    /// <summary>Call inside the error pipeline, so a refused body gets a problem document.</summary>
+    /// <summary>Call inside the error pipeline, so every refusal here is a problem document.</summary>
     public static IApplicationBuilder UseEdgeProtection(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())
@@ -63,8 +63,8 @@ public static class EdgeProtection
     {
         if (context.Request.ContentLength is not > MaxRequestBodyBytes)
             return next(context);
-        // Kestrel would stop reading at the limit anyway; refusing on the declared length answers before a byte is read.
-        return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
-            detail: $"A request body may be at most {MaxRequestBodyBytes} bytes.").ExecuteAsync(context);
+        // The services' own answer to a body over their limit (400 naming the field), given before a byte is read or routed.
+        return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"must be at most {MaxRequestBodyBytes} bytes"] })
+            .ExecuteAsync(context);
     }
 }
