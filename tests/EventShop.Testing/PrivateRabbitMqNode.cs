@@ -10,6 +10,7 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
 {
     readonly string _directory = Path.Combine(Path.GetTempPath(), "eventshop-rabbit-" + Guid.NewGuid().ToString("N")[..8]);
     readonly string _nodeName;
+    readonly System.Text.StringBuilder _output = new();
     Process? _server;
     bool _disposed;
 
@@ -47,8 +48,9 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         foreach (var (key, value) in Environment())
             startInfo.Environment[key] = value;
         _server = Process.Start(startInfo) ?? throw new InvalidOperationException("rabbitmq-server did not start (is it installed? infra/local/ensure-infra.sh)");
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
+        Append("---- rabbitmq-server started ----");
+        _server.OutputDataReceived += (_, e) => Append(e.Data);
+        _server.ErrorDataReceived += (_, e) => Append(e.Data);
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
 
@@ -64,7 +66,30 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
             {
                 await Task.Delay(500);
             }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"node {_nodeName} did not start ({(_server.HasExited ? "rabbitmq-server exited" : "no answer")}): "
+                    + $"{e.Message}\n{RecentOutput}", e);
+            }
         }
+    }
+
+    /// <summary>The tail of the node's console output (rabbitmq-server's stdout and stderr), across restarts.</summary>
+    public string RecentOutput
+    {
+        get
+        {
+            lock (_output)
+                return _output.Length > 6000 ? _output.ToString(_output.Length - 6000, 6000) : _output.ToString();
+        }
+    }
+
+    void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
     }
 
     /// <summary>The broker goes away for every client (connections closed, port refused) but the node keeps its data.</summary>
@@ -76,6 +101,7 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
     public async Task KillBrokerAsync()
     {
         var pid = (await File.ReadAllTextAsync(Path.Combine(_directory, "pid"))).Trim();
+        Append($"---- kill -9 {pid} (beam) ----");
         await RunAsync("kill", "-9", pid);
         if (_server is not null)
             await _server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -111,8 +137,32 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
 
         _server?.Dispose();
         _server = null;
+        KeepLogs();
         try { Directory.Delete(_directory, recursive: true); }
         catch (IOException) { /* left in the temp folder */ }
+    }
+
+    /// <summary>
+    /// With EVENTSHOP_TEST_LOG_DIR set (as for the services' output, <see cref="ServiceProcess"/>), the node's console output
+    /// and its log directory are kept there: what a broker fault run needs to tell the node's failures from the services'.
+    /// </summary>
+    void KeepLogs()
+    {
+        if (System.Environment.GetEnvironmentVariable("EVENTSHOP_TEST_LOG_DIR") is not { Length: > 0 } logDirectory)
+            return;
+        var kept = Path.Combine(logDirectory, $"{DateTime.UtcNow:HHmmss}-rabbit-{_nodeName[..(_nodeName.IndexOf('@'))]}");
+        Directory.CreateDirectory(kept);
+        File.WriteAllText(Path.Combine(kept, "console.log"), RecentOutputAll());
+        var nodeLogs = Path.Combine(_directory, "log");
+        if (Directory.Exists(nodeLogs))
+            foreach (var file in Directory.GetFiles(nodeLogs))
+                File.Copy(file, Path.Combine(kept, Path.GetFileName(file)), overwrite: true);
+    }
+
+    string RecentOutputAll()
+    {
+        lock (_output)
+            return _output.ToString();
     }
 
     Dictionary<string, string> Environment() => new()

@@ -75,8 +75,8 @@ public static class BusExtensions
             });
         });
 
-        builder.Services.AddHostedService(provider => new ReceiveEndpointWatchdog(provider.GetRequiredService<IBusControl>(),
-            settings.EndpointRecoveryBudget, provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ReceiveEndpointWatchdog>>()));
+        builder.Services.AddHostedService(provider => new ReceiveEndpointWatchdog(provider.GetRequiredService<IBusControl>(), settings,
+            provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ReceiveEndpointWatchdog>>()));
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("MassTransit").AddSource("EventShop.Messaging"));
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("MassTransit").AddMeter(MessagingMetrics.MeterName));
 

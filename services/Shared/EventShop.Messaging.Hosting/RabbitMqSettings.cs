@@ -19,8 +19,9 @@ public sealed class RabbitMqSettings
     public int DeliveryLimit { get; set; } = 10;
 
     /// <summary>
-    /// How long a receive endpoint may stay down while the broker is reachable before the bus is restarted
-    /// (<see cref="ReceiveEndpointWatchdog"/>; doubled after each restart that did not cure it, up to 10 min). Zero turns it off.
+    /// How long a receive endpoint may stay down while the broker accepts connections before the service ends itself for
+    /// its supervisor to restart it (<see cref="ReceiveEndpointWatchdog"/>). Longer than MassTransit's own reconnect back-off
+    /// (up to 30 s between attempts), so an endpoint about to reconnect by itself is left to do so. Zero turns it off.
     /// </summary>
     public TimeSpan EndpointRecoveryBudget { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -5,70 +6,88 @@ using Microsoft.Extensions.Logging;
 namespace EventShop.Messaging.Hosting;
 
 /// <summary>
-/// Restarts the bus when a receive endpoint stays down while the broker is reachable (another endpoint, the bus's own at
-/// least, is connected). MassTransit reconnects each endpoint on its own, but after a broker that went away several times
-/// under load some endpoints stayed down for good (issue 22's broker flapping test: three of Accounts' four endpoints still
-/// "Broker unreachable" two minutes after the broker was back, their orders stuck in a compensation). A stopped and started
-/// bus builds every endpoint anew. ADR 0008.
+/// Ends the service (exit code <see cref="ExitCode"/>, for its supervisor to start it anew) when a receive endpoint stays
+/// down while the broker accepts connections. MassTransit reconnects each endpoint on its own (retries up to 30 s apart),
+/// but after a broker that went away under load some endpoints stayed down for good, their orders stuck (issue 22).
+/// <para>
+/// Why not restart the bus in-process, as this watchdog first did: MassTransit's bus start skips an endpoint whose state
+/// is Faulted (its "started" check counts Faulted as started), so a stopped and started bus brings back only the endpoints
+/// that were up, and the stop cancels the reconnect loop of those that were down. In issue 22's kill -9 runs every
+/// endpoint that was down at the restart stayed down until the test ended. A new process builds every endpoint anew. ADR 0008.
+/// </para>
+/// <para>
+/// The broker counts as reachable only when a TCP connection to it succeeds, not when some endpoint reports Healthy: the
+/// bus's own (temporary) endpoint kept reporting Healthy with the broker killed, and the time an endpoint is down only
+/// counts from when the broker is reachable again. Endpoints that never came up since the service started count as down
+/// too: a service whose endpoints are not ready a budget after its start, with the broker accepting connections, is stuck.
+/// </para>
 /// </summary>
-public sealed class ReceiveEndpointWatchdog(IBusControl bus, TimeSpan budget, ILogger<ReceiveEndpointWatchdog> logger) : BackgroundService
+public sealed class ReceiveEndpointWatchdog(
+    IBusControl bus,
+    RabbitMqSettings settings,
+    IHostApplicationLifetime lifetime,
+    ILogger<ReceiveEndpointWatchdog> logger) : BackgroundService
 {
+    /// <summary>EX_SOFTWARE: an internal error the process cannot recover from by itself.</summary>
+    public const int ExitCode = 70;
+
+    static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
+
     readonly Dictionary<string, DateTime> _downSince = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var budget = settings.EndpointRecoveryBudget;
         if (budget <= TimeSpan.Zero)
             return;
 
-        var backOff = budget;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        using var timer = new PeriodicTimer(CheckInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var stuck = StuckEndpoints(bus.CheckHealth(), DateTime.UtcNow, backOff);
-            if (stuck.Count == 0)
+            var down = DownEndpoints(bus.CheckHealth());
+            if (down.Count == 0 || !await BrokerReachableAsync(stoppingToken))
             {
-                if (_downSince.Count == 0)
-                    backOff = budget;
+                // Nothing down, or the broker is away: MassTransit's own reconnects are the cure, no budget is spent.
+                _downSince.Clear();
                 continue;
             }
 
-            logger.LogError("Receive endpoints {Endpoints} have been down for {Budget} while the broker is reachable; restarting the bus",
-                string.Join(", ", stuck), backOff);
-            try
-            {
-                using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                stopping.CancelAfter(TimeSpan.FromSeconds(30));
-                await bus.StopAsync(stopping.Token);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(exception, "The bus did not stop cleanly; starting it again anyway");
-            }
+            var now = DateTime.UtcNow;
+            foreach (var gone in _downSince.Keys.Except(down).ToList())
+                _downSince.Remove(gone);
+            foreach (var name in down)
+                _downSince.TryAdd(name, now);
 
-            // Started in the background, as at the service's start: a broker away again must not block this loop.
-            _ = bus.StartAsync(stoppingToken).ContinueWith(
-                started => logger.LogWarning(started.Exception, "The bus did not start again; the next check tries again"),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            _downSince.Clear();
-            // A cause that a restart does not cure (a queue declared with other arguments) must not restart the bus every budget.
-            backOff = backOff * 2 < TimeSpan.FromMinutes(10) ? backOff * 2 : TimeSpan.FromMinutes(10);
+            var stuck = _downSince.Where(d => now - d.Value >= budget).Select(d => d.Key).ToList();
+            if (stuck.Count == 0)
+                continue;
+
+            logger.LogCritical(
+                "Receive endpoints {Endpoints} have been down for {Budget} while the broker accepts connections; ending the service (exit code {ExitCode}) for its supervisor to start it anew",
+                string.Join(", ", stuck), budget, ExitCode);
+            System.Environment.ExitCode = ExitCode;
+            lifetime.StopApplication();
+            return;
         }
     }
 
-    /// <summary>Endpoints down longer than <paramref name="budget"/> while another is up; none while no endpoint is up (the broker is away).</summary>
-    List<string> StuckEndpoints(BusHealthResult health, DateTime now, TimeSpan budget)
-    {
-        var reachable = health.Endpoints.Values.Any(endpoint => endpoint.Status == BusHealthStatus.Healthy);
-        foreach (var (name, endpoint) in health.Endpoints)
-        {
-            if (endpoint.Status == BusHealthStatus.Healthy || !reachable)
-                _downSince.Remove(name);
-            else
-                _downSince.TryAdd(name, now);
-        }
+    static List<string> DownEndpoints(BusHealthResult health) =>
+        [.. health.Endpoints.Where(e => e.Value.Status != BusHealthStatus.Healthy).Select(e => e.Key)];
 
-        foreach (var gone in _downSince.Keys.Where(name => !health.Endpoints.ContainsKey(name)).ToList())
-            _downSince.Remove(gone);
-        return [.. _downSince.Where(down => now - down.Value >= budget).Select(down => down.Key)];
+    async Task<bool> BrokerReachableAsync(CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(ConnectTimeout);
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(settings.Host, settings.Port, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 }
