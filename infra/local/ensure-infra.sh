@@ -172,9 +172,12 @@ broker_permission() {
 }
 
 start_rabbitmq() {
+  # Erlang's port mapper (epmd, port 4369) starts with the first Erlang node and outlives it: ours to stop too if it was not
+  # running. Asked before rabbitmqctl, whose own CLI node starts it.
+  local epmd_was_running=yes
+  epmd -names >/dev/null 2>&1 || epmd_was_running=
   if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
-    # Erlang's port mapper (epmd, port 4369) starts with the first node and outlives it: ours to stop too if it was not running.
-    epmd -names >/dev/null 2>&1 || echo "started epmd" >> "$STARTED_FILE"
+    [ -n "$epmd_was_running" ] || echo "started epmd" >> "$STARTED_FILE"
     log "starting RabbitMQ"
     as_root service rabbitmq-server start >/dev/null
     echo "started rabbitmq-server" >> "$STARTED_FILE"
