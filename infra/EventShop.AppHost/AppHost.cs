@@ -71,9 +71,17 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         // handed to the service under the name it reads, ConnectionStrings:Orders.
         var database = builder.AddConnectionString($"{name}-db", environmentVariableName: $"ConnectionStrings__{connectionName}");
         service.WithReference(database);
-        // The owner role for the migrations; the service runs as the runtime role above (ADR 0020).
+        // The migrations run first, as their own resource with the owner role ('<service> migrate', ADR 0020); the service
+        // starts once they completed and holds only its runtime role.
         var migrations = builder.AddConnectionString($"{name}-db-migrations", environmentVariableName: $"ConnectionStrings__{connectionName}Migrations");
-        service.WithReference(migrations);
+        var migrate = builder.AddExecutable($"{name}-migrate", "dotnet", projectDirectory, assembly, "migrate")
+            .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
+            .WithEnvironment("Logging__Json", "false")
+            .WithEnvironment("Auth__PublicKeyFile", Path.Combine(secrets, "dev-issuer.pub"))
+            .WithEnvironment("Faults__Enabled", "true") // so it also creates the fault-rules table, which the runtime role may not
+            .WithReference(database)
+            .WithReference(migrations);
+        service.WaitForCompletion(migrate);
     }
 
     return service;

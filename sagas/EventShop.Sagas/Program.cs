@@ -22,5 +22,11 @@ app.MapFaultsApi("sagas"); // only with Faults:Enabled (ADR 0014)
 app.MapSagaActionsApi();
 app.MapAuditApi();
 
-await app.MigrateDatabaseAsync<SagasDbContext>();
+// 'migrate' applies the migrations as the database's owner and exits; the service itself then runs with its runtime role only (ADR 0020).
+if (DatabaseExtensions.IsMigrateCommand(args))
+{
+    await app.MigrateDatabaseAsync<SagasDbContext>();
+    return;
+}
+await app.PrepareDatabaseAsync<SagasDbContext>();
 await app.RunAsync();

@@ -30,6 +30,21 @@ public sealed class ProductionProfileTests(RateLimitedEventShopSystem system)
     }
 
     [Fact]
+    public async Task A_service_given_only_its_runtime_role_Should_wait_for_its_migrate_command_and_then_serve()
+    {
+        // The fixture started each service without its owner role's connection string, saw it wait for its migrations, then
+        // ran its 'migrate' command (ADR 0020): a service that tried to migrate itself, or served an unmigrated database,
+        // would have failed the fixture.
+        Assert.Equal(["accounts", "orders", "points", "sagas"], system.ServicesThatWaitedForMigrations.Order());
+
+        using var operatorClient = system.Client(ShopClient.NewId("ops"), "operator");
+        var accountId = ShopClient.NewId("migrated");
+        var opened = await operatorClient.PostAsJsonAsync("/api/accounts", new { accountId, kind = "customer", balance = 10m });
+
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+    }
+
+    [Fact]
     public async Task In_the_production_profile_Should_still_serve_tokens_of_the_configured_issuer()
     {
         using var client = system.Client(ShopClient.NewId("ops"), "operator");

@@ -50,24 +50,7 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
 
     public void Start()
     {
-        var binaries = RepositoryLayout.ServiceBinaries(projectDirectory);
-        var dll = Path.Combine(binaries, Path.GetFileName(projectDirectory) + ".dll");
-        if (!File.Exists(dll))
-            throw new InvalidOperationException($"{dll} is missing: build the solution first (dotnet build EventShop.sln -c {RepositoryLayout.Configuration}).");
-
-        var startInfo = new ProcessStartInfo("dotnet", [dll])
-        {
-            WorkingDirectory = binaries,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
-        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        startInfo.Environment["Logging__Json"] = "false";
-        foreach (var (key, value) in environment)
-            startInfo.Environment[key] = value;
-
+        var startInfo = StartInfo();
         lock (_lifecycle)
         {
             _stoppedByTest = false;
@@ -81,6 +64,54 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
         }
+    }
+
+    /// <summary>
+    /// Runs the service's <paramref name="command"/> (<c>migrate</c>) to its end, with its configuration plus
+    /// <paramref name="extraEnvironment"/>; throws with its output unless it exits with 0.
+    /// </summary>
+    public async Task RunCommandAsync(string command, IReadOnlyDictionary<string, string> extraEnvironment, TimeSpan timeout)
+    {
+        var startInfo = StartInfo(command);
+        foreach (var (key, value) in extraEnvironment)
+            startInfo.Environment[key] = value;
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start {Name} {command}");
+        var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Name} {command} did not end within {timeout}");
+        }
+        var (stdout, stderr) = ((await output)[0], (await output)[1]);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{Name} {command} exited with code {process.ExitCode}:\n{stdout}\n{stderr}");
+    }
+
+    ProcessStartInfo StartInfo(params string[] arguments)
+    {
+        var binaries = RepositoryLayout.ServiceBinaries(projectDirectory);
+        var dll = Path.Combine(binaries, Path.GetFileName(projectDirectory) + ".dll");
+        if (!File.Exists(dll))
+            throw new InvalidOperationException($"{dll} is missing: build the solution first (dotnet build EventShop.sln -c {RepositoryLayout.Configuration}).");
+
+        var startInfo = new ProcessStartInfo("dotnet", [dll, .. arguments])
+        {
+            WorkingDirectory = binaries,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["Logging__Json"] = "false";
+        foreach (var (key, value) in environment)
+            startInfo.Environment[key] = value;
+        return startInfo;
     }
 
     void OnExited(Process process)

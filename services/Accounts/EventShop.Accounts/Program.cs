@@ -20,5 +20,11 @@ app.MapAccountsApi();
 app.MapInvariantsApi();
 app.MapFaultsApi("accounts"); // only with Faults:Enabled (ADR 0014)
 
-await app.MigrateDatabaseAsync<AccountsDbContext>();
+// 'migrate' applies the migrations as the database's owner and exits; the service itself then runs with its runtime role only (ADR 0020).
+if (DatabaseExtensions.IsMigrateCommand(args))
+{
+    await app.MigrateDatabaseAsync<AccountsDbContext>();
+    return;
+}
+await app.PrepareDatabaseAsync<AccountsDbContext>();
 await app.RunAsync();

@@ -21,5 +21,11 @@ app.MapInvariantsApi();
 app.MapFaultsApi("orders"); // only with Faults:Enabled (ADR 0014)
 app.MapPendingOrdersApi();
 
-await app.MigrateDatabaseAsync<OrdersDbContext>();
+// 'migrate' applies the migrations as the database's owner and exits; the service itself then runs with its runtime role only (ADR 0020).
+if (DatabaseExtensions.IsMigrateCommand(args))
+{
+    await app.MigrateDatabaseAsync<OrdersDbContext>();
+    return;
+}
+await app.PrepareDatabaseAsync<OrdersDbContext>();
 await app.RunAsync();

@@ -20,5 +20,11 @@ app.MapPointsApi();
 app.MapInvariantsApi();
 app.MapFaultsApi("points"); // only with Faults:Enabled (ADR 0014)
 
-await app.MigrateDatabaseAsync<PointsDbContext>();
+// 'migrate' applies the migrations as the database's owner and exits; the service itself then runs with its runtime role only (ADR 0020).
+if (DatabaseExtensions.IsMigrateCommand(args))
+{
+    await app.MigrateDatabaseAsync<PointsDbContext>();
+    return;
+}
+await app.PrepareDatabaseAsync<PointsDbContext>();
 await app.RunAsync();

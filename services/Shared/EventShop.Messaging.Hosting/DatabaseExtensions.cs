@@ -97,8 +97,27 @@ public static class DatabaseExtensions
         return connection;
     }
 
+    /// <summary>The command line word that makes a service apply its migrations and exit: <c>dotnet EventShop.Orders.dll migrate</c>.</summary>
+    public const string MigrateCommand = "migrate";
+
+    /// <summary>True when the service was started as its migration command (<see cref="MigrateCommand"/>).</summary>
+    public static bool IsMigrateCommand(string[] args) => args is [MigrateCommand];
+
     /// <summary>
-    /// Applies pending migrations at start, waiting for the database to come up rather than crashing: as the owner role when
+    /// What a service does with its database before it serves (ADR 0020). Given its owner role's connection string
+    /// (<c>ConnectionStrings:&lt;name&gt;Migrations</c>, a developer's convenience: the tests, older launchers), it applies the
+    /// migrations itself. Without it, as the launchers run it, the migration command has run first as the owner, and the
+    /// service, holding only its runtime role, waits until the database has no pending migration: a new version started
+    /// before its migrations ran waits for them instead of failing on a missing column.
+    /// </summary>
+    public static Task PrepareDatabaseAsync<TDbContext>(this WebApplication app)
+        where TDbContext : DbContext =>
+        app.Services.GetRequiredService<MigrationConnection<TDbContext>>().ConnectionString is null
+            ? app.WaitForMigratedDatabaseAsync<TDbContext>()
+            : app.MigrateDatabaseAsync<TDbContext>();
+
+    /// <summary>
+    /// Applies pending migrations, waiting for the database to come up rather than crashing: as the owner role when
     /// <c>ConnectionStrings:&lt;name&gt;Migrations</c> is configured, which also creates the fault-rules table when fault
     /// injection is on (the runtime role may not).
     /// </summary>
@@ -106,22 +125,8 @@ public static class DatabaseExtensions
         where TDbContext : DbContext
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EventShop.Migrations");
-        var pipeline = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = 30,
-                Delay = TimeSpan.FromSeconds(1),
-                ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(),
-                OnRetry = args =>
-                {
-                    logger.LogWarning(args.Outcome.Exception, "Database not ready for migrations (attempt {Attempt})", args.AttemptNumber + 1);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
-
         var owner = app.Services.GetRequiredService<MigrationConnection<TDbContext>>().ConnectionString;
-        await pipeline.ExecuteAsync(async token =>
+        await UntilTheDatabaseAnswers(logger, "to apply the migrations").ExecuteAsync(async token =>
         {
             await using var scope = app.Services.CreateAsyncScope();
             if (owner is null)
@@ -141,6 +146,55 @@ public static class DatabaseExtensions
                 await FaultRules.EnsureTableAsync((NpgsqlConnection)context.Database.GetDbConnection(), token);
             }
         });
+    }
+
+    /// <summary>
+    /// Waits, on the runtime role, until every migration this build knows has been applied; gives up after about a minute
+    /// with the command that applies them, rather than serving on a schema it was not built for.
+    /// </summary>
+    static async Task WaitForMigratedDatabaseAsync<TDbContext>(this WebApplication app)
+        where TDbContext : DbContext
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EventShop.Migrations");
+        try
+        {
+            await UntilTheDatabaseAnswers(logger, "for the migrations to be applied", alsoRetry: typeof(PendingMigrationsException))
+                .ExecuteAsync(async token =>
+                {
+                    await using var scope = app.Services.CreateAsyncScope();
+                    var pending = (await scope.ServiceProvider.GetRequiredService<TDbContext>().Database.GetPendingMigrationsAsync(token)).ToList();
+                    if (pending.Count > 0)
+                        throw new PendingMigrationsException(pending);
+                });
+        }
+        catch (PendingMigrationsException pending)
+        {
+            var assembly = typeof(TDbContext).Assembly.GetName().Name;
+            throw new InvalidOperationException(
+                $"The database has {pending.Migrations.Count} migration(s) this build needs and nobody applied ({string.Join(", ", pending.Migrations)}). " +
+                $"Run 'dotnet {assembly}.dll {MigrateCommand}' with the owner role's connection string (ConnectionStrings:<name>{MigrationsSuffix}) first (ADR 0020).");
+        }
+    }
+
+    static ResiliencePipeline UntilTheDatabaseAnswers(ILogger logger, string waitingTo, Type? alsoRetry = null) =>
+        new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = 60,
+                Delay = TimeSpan.FromSeconds(1),
+                ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<Exception>(e => e.GetType() == alsoRetry),
+                OnRetry = args =>
+                {
+                    // One line per second while waiting; the reason, not a stack trace (a database starting up is not a fault).
+                    logger.LogWarning("Waiting {WaitingTo} (attempt {Attempt}): {Reason}", waitingTo, args.AttemptNumber + 1, args.Outcome.Exception?.Message);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+    sealed class PendingMigrationsException(IReadOnlyList<string> migrations) : Exception("Pending migrations: " + string.Join(", ", migrations))
+    {
+        public IReadOnlyList<string> Migrations { get; } = migrations;
     }
 }
 
