@@ -54,6 +54,8 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         // Fault injection (/api/faults, ADR 0014): on for a developer's run, as in infra/eventshop start.
         .WithEnvironment("Faults__Enabled", "true");
 
+    var brokerPassword = entry.Database is null ? null : builder.AddParameter($"rabbitmq-{name}-password", secret: true);
+
     // The gateway alone holds the dev issuer's private key; the dashboard reads the error queues as the operator; the services
     // with a database have a bus.
     if (name == "gateway")
@@ -63,7 +65,7 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
     else if (entry.Database is not null)
         // Each its own broker user, limited to its own queues and messages (infra/broker-permissions).
         service.WithEnvironment("RabbitMq__Username", "eventshop-" + name)
-            .WithEnvironment("RabbitMq__Password", builder.AddParameter($"rabbitmq-{name}-password", secret: true));
+            .WithEnvironment("RabbitMq__Password", brokerPassword!);
 
     if (entry.Database is { } connectionName)
     {
@@ -74,10 +76,14 @@ IResourceBuilder<ExecutableResource> AddService(ServiceListEntry entry)
         // The migrations run first, as their own resource with the owner role ('<service> migrate', ADR 0020); the service
         // starts once they completed and holds only its runtime role.
         var migrations = builder.AddConnectionString($"{name}-db-migrations", environmentVariableName: $"ConnectionStrings__{connectionName}Migrations");
+        // It builds the service's whole container (whose DbContext wiring resolves the bus, not started), hence the bus settings.
         var migrate = builder.AddExecutable($"{name}-migrate", "dotnet", projectDirectory, assembly, "migrate")
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Development")
             .WithEnvironment("Logging__Json", "false")
             .WithEnvironment("Auth__PublicKeyFile", Path.Combine(secrets, "dev-issuer.pub"))
+            .WithEnvironment("RabbitMq__Host", rabbitHost)
+            .WithEnvironment("RabbitMq__Username", "eventshop-" + name)
+            .WithEnvironment("RabbitMq__Password", brokerPassword!)
             .WithEnvironment("Faults__Enabled", "true") // so it also creates the fault-rules table, which the runtime role may not
             .WithReference(database)
             .WithReference(migrations);
