@@ -13,8 +13,9 @@
 #   RabbitMQ    eventshop-admin            administrator: the tests create their vhosts with it
 #               eventshop-<service>        a service's bus on vhost 'eventshop', only its queues and messages (infra/broker-permissions)
 #               eventshop-operator         management tag: the dashboard reads error queues (management API and AMQP)
-# A user or role that exists under another name (the 'eventshop' of earlier versions) is left as it is: other checkouts on
-# the same machine may still use it. A database that exists with another owner is reported and left as it is.
+# The shared identities of earlier versions (broker users 'eventshop' and 'eventshop-services', database role 'eventshop')
+# are retired (retire-legacy-identities.sh): a checkout of an earlier version on this machine must upgrade. A database
+# that exists with another owner (the retired role's) is reported and left as it is.
 set -euo pipefail
 
 RABBIT_VHOST=${EVENTSHOP_RABBIT_VHOST:-eventshop}
@@ -225,4 +226,5 @@ allow_socket_login() {
 install_missing
 start_postgres
 start_rabbitmq
+"$(dirname "$0")/retire-legacy-identities.sh"
 log "RabbitMQ and PostgreSQL are ready"

@@ -116,6 +116,35 @@ public sealed class ServiceListTests
         Assert.Equal(BehindTheGateway.Count(), clusters.Count());
     }
 
+    [Fact]
+    public void Docker_compose_runs_each_service_as_its_own_broker_user_and_the_broker_with_no_default_user()
+    {
+        var compose = new YamlStream();
+        compose.Load(new StringReader(Read("docker-compose.yml")));
+        var root = (YamlMappingNode)compose.Documents[0].RootNode;
+        var services = (YamlMappingNode)root["services"];
+        YamlMappingNode Service(string name) => (YamlMappingNode)services[name];
+
+        // ADR 0020: the users come from the definitions compose-env generates from infra/broker-permissions.
+        foreach (var service in BrokerPermissions.Load().Keys)
+        {
+            Assert.Equal($"eventshop-{service}", Scalar(Service(service), "environment", "RabbitMq__Username"));
+            Assert.StartsWith($"${{EVENTSHOP_RABBIT_{service.ToUpperInvariant()}_PASSWORD:?", Scalar(Service(service), "environment", "RabbitMq__Password"));
+        }
+
+        Assert.Equal("eventshop-operator", Scalar(Service("dashboard"), "environment", "RabbitMq__Username"));
+        Assert.DoesNotContain("RabbitMq__Username", Keys(Service("gateway"), "environment"));
+        Assert.DoesNotContain("RabbitMq__Username", ((YamlMappingNode)root["x-service-env"]).Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+
+        var broker = Service("rabbitmq");
+        Assert.False(broker.Children.ContainsKey("environment"), "the broker's environment would hold a default user");
+        var mounts = ((YamlSequenceNode)broker["volumes"]).Children.ToList();
+        Assert.Contains(mounts.OfType<YamlScalarNode>(), m => m.Value!.StartsWith("./infra/docker/rabbitmq.conf:/etc/rabbitmq/conf.d/", StringComparison.Ordinal));
+        var definitions = mounts.OfType<YamlMappingNode>().Single();
+        Assert.Equal("./.run/compose/rabbitmq-definitions.json", ((YamlScalarNode)definitions["source"]).Value);
+        Assert.Contains($"load_definitions = {((YamlScalarNode)definitions["target"]).Value}", Read("infra/docker/rabbitmq.conf").Split('\n'));
+    }
+
     static string? Scalar(YamlMappingNode node, string section, string key) =>
         ((YamlMappingNode)node[section]).Children.TryGetValue(key, out var value) ? ((YamlScalarNode)value).Value : null;
 

@@ -10,15 +10,20 @@ namespace EventShop.Testing;
 public sealed class PrivatePostgresNode : IAsyncDisposable
 {
     const string BinDirectory = "/usr/lib/postgresql/15/bin";
-    const string User = "eventshop";
 
     readonly string _directory = Path.Combine(Path.GetTempPath(), "eventshop-postgres-" + Guid.NewGuid().ToString("N")[..8]);
+    readonly string _superuser;
 
-    public PrivatePostgresNode() => Port = TestInfrastructure.FreeTcpPort();
+    /// <param name="superuser">The bootstrap superuser's name: another than the role a test is about.</param>
+    public PrivatePostgresNode(string superuser = "eventshop")
+    {
+        _superuser = superuser;
+        Port = TestInfrastructure.FreeTcpPort();
+    }
 
     public int Port { get; }
 
-    public DatabaseEndpoint Endpoint => new("127.0.0.1", Port, User, "unused-trust-auth");
+    public DatabaseEndpoint Endpoint => new("127.0.0.1", Port, _superuser, "unused-trust-auth");
 
     string DataDirectory => Path.Combine(_directory, "data");
 
@@ -29,7 +34,7 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
         {
             Directory.CreateDirectory(_directory);
             await RunAsync("chown", "postgres:postgres", _directory);
-            await AsPostgresAsync("initdb", "-D", DataDirectory, "-U", User, "--auth=trust", "--no-sync");
+            await AsPostgresAsync("initdb", "-D", DataDirectory, "-U", _superuser, "--auth=trust", "--no-sync");
             await StartServerAsync();
         }
         catch

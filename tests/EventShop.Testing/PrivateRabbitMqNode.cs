@@ -17,12 +17,28 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
     public PrivateRabbitMqNode()
     {
         Port = TestInfrastructure.FreeTcpPort();
+        ManagementPort = TestInfrastructure.FreeTcpPort();
         _nodeName = $"es-{Port}@localhost";
     }
 
     public int Port { get; }
 
-    public BrokerEndpoint Endpoint => new("localhost", Port, 0, "guest", "guest");
+    /// <summary>The management API's port, served when <see cref="WithManagement"/>.</summary>
+    public int ManagementPort { get; }
+
+    /// <summary>Also serve the management API (on <see cref="ManagementPort"/>, loopback only).</summary>
+    public bool WithManagement { get; init; }
+
+    /// <summary>
+    /// A definitions file the node loads at boot (<c>load_definitions</c>), as compose's broker loads its own: then the node
+    /// creates no default user, so <see cref="Endpoint"/>'s guest does not exist.
+    /// </summary>
+    public string? DefinitionsFile { get; init; }
+
+    /// <summary>For <c>rabbitmqctl -n</c>.</summary>
+    public string NodeName => _nodeName;
+
+    public BrokerEndpoint Endpoint => new("localhost", Port, WithManagement ? ManagementPort : 0, "guest", "guest");
 
     /// <summary>Starts the node; if it cannot, stops whatever part of it did start, so no broker outlives the test run.</summary>
     public async Task StartAsync()
@@ -41,8 +57,9 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
     async Task StartNodeAsync()
     {
         Directory.CreateDirectory(_directory);
-        // rabbitmq-server drops to the rabbitmq user when started as root: it must own its directory.
-        await RunAsync("chown", "rabbitmq:rabbitmq", _directory);
+        WriteConfiguration();
+        // rabbitmq-server drops to the rabbitmq user when started as root: it must own its directory and what is in it.
+        await RunAsync("chown", "-R", "rabbitmq:rabbitmq", _directory);
 
         var startInfo = new ProcessStartInfo("rabbitmq-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var (key, value) in Environment())
@@ -72,6 +89,26 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
                     + $"{e.Message}\n{RecentOutput}", e);
             }
         }
+    }
+
+    void WriteConfiguration()
+    {
+        var configuration = new List<string>();
+        if (WithManagement)
+        {
+            File.WriteAllText(Path.Combine(_directory, "plugins"), "[rabbitmq_management].\n");
+            configuration.AddRange([$"management.tcp.port = {ManagementPort}", "management.tcp.ip = 127.0.0.1"]);
+        }
+
+        if (DefinitionsFile is not null)
+        {
+            var copy = Path.Combine(_directory, "definitions.json");
+            File.Copy(DefinitionsFile, copy, overwrite: true);
+            configuration.Add($"load_definitions = {copy}");
+        }
+
+        if (configuration.Count > 0)
+            File.WriteAllLines(Path.Combine(_directory, "rabbitmq.conf"), configuration);
     }
 
     /// <summary>The tail of the node's console output (rabbitmq-server's stdout and stderr), across restarts.</summary>
@@ -165,21 +202,27 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
             return _output.ToString();
     }
 
-    Dictionary<string, string> Environment() => new()
+    Dictionary<string, string> Environment()
     {
-        ["RABBITMQ_NODENAME"] = _nodeName,
-        ["RABBITMQ_NODE_PORT"] = Port.ToString(),
-        ["RABBITMQ_DIST_PORT"] = TestInfrastructure.FreeTcpPort().ToString(),
-        ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
-        ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),
-        ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_directory, "plugins"),
-        ["RABBITMQ_PID_FILE"] = Path.Combine(_directory, "pid"),
-        ["RABBITMQ_FEATURE_FLAGS_FILE"] = Path.Combine(_directory, "feature_flags"),
-        ["RABBITMQ_PLUGINS_EXPAND_DIR"] = Path.Combine(_directory, "plugins-expand"),
-        ["RABBITMQ_QUORUM_DIR"] = Path.Combine(_directory, "quorum"),
-    };
+        var environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_NODENAME"] = _nodeName,
+            ["RABBITMQ_NODE_PORT"] = Port.ToString(),
+            ["RABBITMQ_DIST_PORT"] = TestInfrastructure.FreeTcpPort().ToString(),
+            ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
+            ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),
+            ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_directory, "plugins"),
+            ["RABBITMQ_PID_FILE"] = Path.Combine(_directory, "pid"),
+            ["RABBITMQ_FEATURE_FLAGS_FILE"] = Path.Combine(_directory, "feature_flags"),
+            ["RABBITMQ_PLUGINS_EXPAND_DIR"] = Path.Combine(_directory, "plugins-expand"),
+            ["RABBITMQ_QUORUM_DIR"] = Path.Combine(_directory, "quorum"),
+        };
+        if (WithManagement || DefinitionsFile is not null)
+            environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(_directory, "rabbitmq.conf");
+        return environment;
+    }
 
-    Task<string> CtlAsync(params string[] arguments) => RunAsync("rabbitmqctl", ["-n", _nodeName, .. arguments]);
+    public Task<string> CtlAsync(params string[] arguments) => RunAsync("rabbitmqctl", ["-n", _nodeName, .. arguments]);
 
     static async Task<string> RunAsync(string file, params string[] arguments)
     {
