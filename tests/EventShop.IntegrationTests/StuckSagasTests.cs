@@ -23,13 +23,13 @@ public sealed class StuckSagasTests : IClassFixture<IsolatedInfrastructure>, IAs
 
     public async Task DisposeAsync() => await _database.ReleaseAsync();
 
-    async Task<Guid> InsertAsync(string state, DateTimeOffset hostEnteredAt)
+    async Task<Guid> InsertAsync(string state, DateTimeOffset hostEnteredAt, DateTimeOffset? hostCreatedAt = null)
     {
         var saga = new OrderState
         {
             CorrelationId = NewId.NextGuid(), CurrentState = state, CustomerId = "alice", MerchantId = "shop", Total = 10m,
             StepToken = NewId.NextGuid(), StepTimeout = state == "CompensationFailed" ? null : TimeSpan.FromSeconds(30), StepAttempts = 1,
-            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, StateEnteredAt = hostEnteredAt,
+            CreatedAt = hostCreatedAt ?? DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, StateEnteredAt = hostEnteredAt,
             CompensationFailure = state == "CompensationFailed" ? "Customer refund got no reply after 10 attempts" : null,
         };
         await using var scope = _database.CreateAsyncScope();
@@ -68,6 +68,22 @@ public sealed class StuckSagasTests : IClassFixture<IsolatedInfrastructure>, IAs
                 .ExecuteUpdateAsync(set => set.SetProperty(x => x.CurrentState, "ReversingPoints"));
         }
         Assert.DoesNotContain(await FindAsync(TimeSpan.FromSeconds(1)), x => x.OrderId == orderId);
+    }
+
+    /// <summary>The invariant check cuts sagas by their creation time (ADR 0013): a host's skewed clock must not move it.</summary>
+    [Fact]
+    public async Task The_creation_time_Should_be_the_databases_whatever_the_hosts_clock_says()
+    {
+        var ahead = await InsertAsync("Debiting", DateTimeOffset.UtcNow, hostCreatedAt: DateTimeOffset.UtcNow.AddSeconds(30));
+        var behind = await InsertAsync("Debiting", DateTimeOffset.UtcNow, hostCreatedAt: DateTimeOffset.UtcNow.AddSeconds(-30));
+
+        await using var scope = _database.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SagasDbContext>();
+        var ages = await db.Database.SqlQuery<double>($"""
+            SELECT extract(epoch FROM now() - "CreatedAt")::float8 AS "Value" FROM sagas.order_states WHERE "CorrelationId" IN ({ahead}, {behind})
+            """).ToListAsync();
+        Assert.Equal(2, ages.Count);
+        Assert.All(ages, age => Assert.InRange(age, 0, 5));
     }
 
     [Fact]

@@ -118,21 +118,48 @@ public class EventShopSystem : IAsyncLifetime
             await TestInfrastructure.CreateServiceDatabaseAsync(Database, DatabaseName(database), _roles[database]);
         }
 
-        var ports = Services.ToDictionary(s => s.Name, _ => TestInfrastructure.FreeTcpPort());
-        foreach (var (name, project, database) in Services)
-            _processes[name] = new ServiceProcess(name, project, ports[name], Environment(name, database, ports)) { Supervise = Supervise };
+        var instances = Services
+            .SelectMany(s => Enumerable.Range(1, IsReplicated(s.Name) ? Replicas : 1).Select(replica => (Service: s, Replica: replica)))
+            .ToList();
+        var ports = instances.ToDictionary(i => ProcessName(i.Service.Name, i.Replica), _ => TestInfrastructure.FreeTcpPort());
+        foreach (var ((name, project, database), replica) in instances)
+        {
+            var process = ProcessName(name, replica);
+            _processes[process] = new ServiceProcess(process, project, ports[process], Environment(name, replica, database, ports)) { Supervise = Supervise };
+        }
 
-        // The services first (they migrate their own databases, or wait for their migrate command), then the gateway in front of them.
-        foreach (var process in _processes.Values.Where(p => p.Name != "gateway"))
+        // The services first (they migrate their own databases, or wait for their migrate command), then the gateway in
+        // front of them. Further replicas start once the first of each is up, so two processes never apply the same
+        // migrations at once.
+        var first = _processes.Values.Where(p => p.Name != "gateway" && !p.Name.Contains('#')).ToList();
+        var others = _processes.Values.Where(p => p.Name.Contains('#')).ToList();
+        foreach (var process in first)
             process.Start();
         if (MigrateSeparately)
             await Task.WhenAll(Services.Where(s => s.Database != "").Select(s => MigrateWhileTheServiceWaitsAsync(s.Name, s.Database)));
-        await Task.WhenAll(_processes.Values.Where(p => p.Name != "gateway").Select(p => p.WaitHealthyAsync(TimeSpan.FromSeconds(180))));
+        await Task.WhenAll(first.Select(p => p.WaitHealthyAsync(TimeSpan.FromSeconds(180))));
+        foreach (var process in others)
+            process.Start();
         _processes["gateway"].Start();
-        await _processes["gateway"].WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(others.Append(_processes["gateway"]).Select(p => p.WaitHealthyAsync(TimeSpan.FromSeconds(120))));
     }
 
-    Dictionary<string, string> Environment(string name, string database, Dictionary<string, int> ports)
+    /// <summary>
+    /// How many processes run each service that has a database (orders, accounts, points, sagas): competing consumers on the
+    /// same queues, sharing the service's database, each on its port, all behind the gateway. The gateway and the dashboard run one.
+    /// </summary>
+    protected virtual int Replicas => 1;
+
+    static bool IsReplicated(string service) => Services.Any(s => s.Name == service && s.Database != "");
+
+    /// <summary>The process name of a service's replica: the service's own name for the first, <c>orders#2</c> for the second.</summary>
+    public static string ProcessName(string service, int replica) => replica == 1 ? service : $"{service}#{replica}";
+
+    /// <summary>Every running or killed process of <paramref name="service"/>, the first replica first.</summary>
+    public IReadOnlyList<ServiceProcess> ReplicasOf(string service) =>
+        Enumerable.Range(1, IsReplicated(service) ? Replicas : 1).Select(replica => _processes[ProcessName(service, replica)]).ToList();
+
+    Dictionary<string, string> Environment(string name, int replica, string database, Dictionary<string, int> ports)
     {
         var environment = new Dictionary<string, string>
         {
@@ -165,11 +192,14 @@ public class EventShopSystem : IAsyncLifetime
         }
         foreach (var cluster in Services.Select(s => s.Name).Where(n => n != "gateway"))
         {
-            environment[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{ports[cluster]}";
+            // Every replica is a destination of the gateway's cluster (it balances and health-checks them).
+            for (var r = 1; r <= (IsReplicated(cluster) ? Replicas : 1); r++)
+                environment[$"ReverseProxy__Clusters__{cluster}__Destinations__{(r == 1 ? "primary" : $"replica{r}")}__Address"] =
+                    $"http://127.0.0.1:{ports[ProcessName(cluster, r)]}";
             // Where one service calls another directly (the dashboard and the saga host, for operators' lists and actions).
             environment[$"Services__{cluster}"] = $"http://127.0.0.1:{ports[cluster]}";
         }
-        foreach (var (key, value) in ExtraEnvironment(name))
+        foreach (var (key, value) in ExtraEnvironment(name).Concat(ReplicaEnvironment(name, replica)))
             environment[key] = value;
         return environment;
     }
@@ -206,6 +236,10 @@ public class EventShopSystem : IAsyncLifetime
     /// <summary>Lets a fixture change one service's configuration (for example a shorter poll interval).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) => [];
 
+    /// <summary>Lets a fixture change one replica's configuration only (1 is the first), after <see cref="ExtraEnvironment"/>.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> ReplicaEnvironment(string service, int replica) => [];
+
+    /// <summary>SIGKILL to one process: a service's name for its (first) process, <c>orders#2</c> for another replica.</summary>
     public async Task KillAsync(string name) => await _processes[name].KillAsync();
 
     public async Task RestartAsync(string name)

@@ -20,6 +20,11 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
 
     public int Accepted => _orderIds.Count;
 
+    public IReadOnlyList<Guid> OrderIds => _orderIds;
+
+    /// <summary>Every accepted order as it ended, once <see cref="AssertSettledAsync"/> has returned.</summary>
+    public IReadOnlyList<OrderView> Outcomes { get; private set; } = [];
+
     /// <summary>When the disruption had finished (everything restarted): recovery times are measured from here.</summary>
     public DateTime DisruptionEndedAt { get; private set; }
 
@@ -84,6 +89,7 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
     {
         var orders = await Task.WhenAll(_orderIds.Select(id => _shop.WaitForOutcomeAsync(id, timeout)));
         var settledAfter = DateTime.UtcNow - DisruptionEndedAt;
+        Outcomes = orders;
 
         Assert.All(orders, o => Assert.Contains(o.Status, Ended));
         Assert.Equal(_orderIds.Count, orders.Select(o => o.OrderId).Distinct().Count());

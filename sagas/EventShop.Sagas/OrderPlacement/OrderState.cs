@@ -50,6 +50,10 @@ public sealed class OrderState : SagaStateMachineInstance
     /// <summary>Changes with every step, so a timeout raised for an earlier step is recognised and ignored.</summary>
     public Guid StepToken { get; set; }
 
+    /// <summary>
+    /// When the saga started, on the database's clock: the trigger of <see cref="StepDeadline"/> overwrites on insert what the
+    /// host set, so a host with a skewed clock cannot move a saga out of the invariant check's cut (ADR 0013).
+    /// </summary>
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
