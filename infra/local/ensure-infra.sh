@@ -27,6 +27,8 @@ mkdir -p "$STATE_DIR" "$SECRETS_DIR"
 chmod 700 "$SECRETS_DIR"
 
 log() { echo "[infra] $*" >&2; }
+# shellcheck source=infra/local/service-database.sh
+source "$(dirname "$0")/service-database.sh"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # secret NAME: the password in $SECRETS_DIR/NAME, generated (hex, 192 bits) the first time it is asked for.
@@ -98,24 +100,7 @@ SQL
       log "database $db belongs to $owner (an earlier version's role): left as it is; the services of this checkout cannot use it"
       continue
     fi
-    # Only its own roles may connect; nobody but the owner may create anything; the runtime role gets DML on what the
-    # owner's migrations create (default privileges) and on what they created already.
-    psql_admin "$db" <<SQL >/dev/null
-REVOKE ALL ON DATABASE $db FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE $db TO eventshop_${service}_owner, eventshop_${service};
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO eventshop_${service};
-ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO eventshop_${service};
-ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT USAGE ON SCHEMAS TO eventshop_${service};
-ALTER DEFAULT PRIVILEGES FOR ROLE eventshop_${service}_owner GRANT EXECUTE ON FUNCTIONS TO eventshop_${service};
-DO \$\$ DECLARE s name; BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspowner = 'eventshop_${service}_owner'::regrole OR nspname = 'public' LOOP
-    EXECUTE format('GRANT USAGE ON SCHEMA %I TO eventshop_${service}', s);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO eventshop_${service}', s);
-    EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO eventshop_${service}', s);
-  END LOOP;
-END \$\$;
-SQL
+    service_database_privileges "$service" | psql_admin "$db" >/dev/null
   done
   allow_socket_login
   # Many connections per service (pools) plus the tests' own databases.

@@ -85,9 +85,10 @@ public sealed class ServiceListTests
         var compose = new YamlStream();
         compose.Load(new StringReader(Read("docker-compose.yml")));
         var services = (YamlMappingNode)((YamlMappingNode)compose.Documents[0].RootNode)["services"];
-        // Ours are the ones built from this repository; the broker, the database and the Aspire dashboard are images.
+        // Ours are the ones built from this repository (the migration jobs, built from a service's image, aside); the broker,
+        // the database and the Aspire dashboard are images.
         var built = services.Children
-            .Where(s => ((YamlMappingNode)s.Value).Children.ContainsKey("build"))
+            .Where(s => ((YamlMappingNode)s.Value).Children.ContainsKey("build") && !((YamlScalarNode)s.Key).Value!.EndsWith("-migrate", StringComparison.Ordinal))
             .ToDictionary(s => ((YamlScalarNode)s.Key).Value!, s => (YamlMappingNode)s.Value);
 
         Assert.Equal(Services.Select(s => s.Name).Order(StringComparer.Ordinal), built.Keys.Order(StringComparer.Ordinal));
@@ -143,6 +144,34 @@ public sealed class ServiceListTests
         var definitions = mounts.OfType<YamlMappingNode>().Single();
         Assert.Equal("./.run/compose/rabbitmq-definitions.json", ((YamlScalarNode)definitions["source"]).Value);
         Assert.Contains($"load_definitions = {((YamlScalarNode)definitions["target"]).Value}", Read("infra/docker/rabbitmq.conf").Split('\n'));
+    }
+
+    [Fact]
+    public void Docker_compose_runs_each_service_as_its_runtime_role_after_a_migration_job_as_its_owner()
+    {
+        var compose = new YamlStream();
+        compose.Load(new StringReader(Read("docker-compose.yml")));
+        var services = (YamlMappingNode)((YamlMappingNode)compose.Documents[0].RootNode)["services"];
+        YamlMappingNode Service(string name) => (YamlMappingNode)services[name];
+
+        // ADR 0020: the service holds only its runtime role; its '<service>-migrate' job (same image) runs the migrations as
+        // the owner, and the service starts once that job succeeded.
+        foreach (var service in Services.Where(s => s.Database is not null))
+        {
+            var database = service.Database!;
+            var running = Service(service.Name);
+            var job = Service($"{service.Name}-migrate");
+            var upper = service.Name.ToUpperInvariant();
+
+            Assert.Equal([$"ConnectionStrings__{database}"], Keys(running, "environment").Where(k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal)));
+            Assert.Contains($"Username=eventshop_{service.Name};Password=${{EVENTSHOP_DB_{upper}_PASSWORD:?", Scalar(running, "environment", $"ConnectionStrings__{database}"));
+            Assert.Equal("service_completed_successfully", ((YamlScalarNode)((YamlMappingNode)((YamlMappingNode)running["depends_on"])[$"{service.Name}-migrate"])["condition"]).Value);
+
+            Assert.Equal(((YamlScalarNode)running["image"]).Value, ((YamlScalarNode)job["image"]).Value);
+            Assert.Equal(["migrate"], ((YamlSequenceNode)job["command"]).Children.Select(c => ((YamlScalarNode)c).Value));
+            Assert.Contains($"Username=eventshop_{service.Name}_owner;Password=${{EVENTSHOP_DB_{upper}_OWNER_PASSWORD:?", Scalar(job, "environment", $"ConnectionStrings__{database}Migrations"));
+        }
+        Assert.DoesNotContain("EVENTSHOP_DB_USER", Read("docker-compose.yml"), StringComparison.Ordinal);
     }
 
     static string? Scalar(YamlMappingNode node, string section, string key) =>
