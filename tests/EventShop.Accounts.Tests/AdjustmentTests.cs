@@ -51,6 +51,14 @@ public sealed class AdjustmentTests
     }
 
     [Fact]
+    public void When_adjusted_Should_keep_the_time_to_the_microsecond_as_the_database_does()
+    {
+        var entry = Account(10.00m).Adjust(1.00m, "ops", "r", "k", Now.AddTicks(12_345_677));
+
+        Assert.Equal(Now.AddTicks(12_345_670), entry.CreatedAt);
+    }
+
+    [Fact]
     public void When_adjusted_up_and_down_Should_keep_the_balance_equal_to_the_sum_of_the_ledger()
     {
         var account = Account(100m);

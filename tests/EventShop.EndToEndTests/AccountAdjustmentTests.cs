@@ -127,6 +127,27 @@ public sealed class AccountAdjustmentTests(EventShopSystem system)
     }
 
     [Fact]
+    public async Task When_the_audit_trail_cannot_be_written_Should_answer_503_and_move_nothing()
+    {
+        var (customer, _) = await _shop.OpenCustomerAndMerchantAsync(customerBalance: 100m);
+        using var operatorClient = system.Client(Author, "operator");
+
+        await system.KillAsync("sagas");
+        try
+        {
+            var response = await operatorClient.SendAsync(Adjustment(customer, """{"amount":5.00,"reason":"while the trail is down"}"""));
+
+            await ProblemAssert.IsProblemAsync(response, 503, field: null);
+        }
+        finally
+        {
+            await system.RestartAsync("sagas");
+        }
+        Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
+        Assert.Equal(["Opening"], (await _shop.LedgerAsync(customer)).Select(x => x.Type));
+    }
+
+    [Fact]
     public async Task When_the_caller_is_not_an_operator_or_the_account_is_unknown_Should_refuse_and_store_nothing()
     {
         var (customer, _) = await _shop.OpenCustomerAndMerchantAsync(customerBalance: 100m);

@@ -39,6 +39,8 @@ public sealed class Account
     /// </summary>
     public LedgerEntry Adjust(decimal amount, string author, string reason, string idempotencyKey, DateTimeOffset now)
     {
+        // PostgreSQL keeps microseconds, .NET ticks are 100 ns: the first answer must say what a retry reads back.
+        now = new DateTimeOffset(now.Ticks - now.Ticks % 10, now.Offset);
         Balance += amount;
         UpdatedAt = now;
         return new LedgerEntry
