@@ -16,7 +16,7 @@ public sealed record SagaTransitionView(DateTimeOffset At, string Event, string 
 public sealed record SagaView(Guid OrderId, string State, string? FailureReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     SagaTransitionView[]? History);
 
-public sealed record LedgerEntryView(Guid OrderId, string Type, decimal Amount, DateTimeOffset CreatedAt);
+public sealed record LedgerEntryView(Guid OrderId, string Type, decimal Amount, DateTimeOffset CreatedAt, string? Author = null, string? Reason = null);
 
 /// <summary>What a client app does through the gateway, in the words of the API contract.</summary>
 public sealed class ShopClient(EventShopSystem system)

@@ -10,8 +10,9 @@ namespace EventShop.Accounts.Apis;
 
 /// <summary>
 /// What Accounts answers for in the continuous invariant check (ADR 0013): every balance is the sum of its ledger, no order's
-/// ledger contradicts itself, every settled order's entries sum to zero (money only moved between accounts), and, for the
-/// gateway to compare with Orders, what each merchant was credited and each customer paid over settled orders.
+/// ledger contradicts itself, every settled order's entries sum to zero (money only moved between accounts; it enters or
+/// leaves from outside only by an opening balance or an operator's adjustment), and, for the gateway to compare with Orders,
+/// what each merchant was credited and each customer paid over settled orders.
 /// </summary>
 public static class InvariantsApi
 {
@@ -21,13 +22,16 @@ public static class InvariantsApi
         return app;
     }
 
+    /// <summary>The entries of no order: money entering or leaving from outside, not moved by the saga.</summary>
+    const string External = "('Opening', 'Adjustment')";
+
     /// <summary>
     /// The orders of the cut: every order with a ledger entry, unless the gateway named it as in flight or it has an entry
     /// after the cut (it started after Orders answered).
     /// </summary>
-    const string Settled = """
+    const string Settled = $"""
         settled AS (
-            SELECT "OrderId" FROM accounts.ledger_entries WHERE "Type" <> 'Opening'
+            SELECT "OrderId" FROM accounts.ledger_entries WHERE "Type" NOT IN {External}
             GROUP BY "OrderId" HAVING max("CreatedAt") <= $2 AND NOT ("OrderId" = ANY($1)))
         """;
 
@@ -53,9 +57,9 @@ public static class InvariantsApi
 
         // A step that moved money after its undo's void marker, or an undo that did not return exactly what its step moved (ADR 0004).
         await snapshot.CheckNoneAsync("accounts.ledger-consistent", "no order's ledger entries contradict each other",
-            "order ledger contradicts itself", """
+            "order ledger contradicts itself", $"""
             SELECT "OrderId", string_agg("Type" || ' ' || "Amount", ', ' ORDER BY "Id")
-            FROM accounts.ledger_entries WHERE "Type" <> 'Opening'
+            FROM accounts.ledger_entries WHERE "Type" NOT IN {External}
             GROUP BY "OrderId"
             HAVING (bool_or("Type" = 'Debit') AND bool_or("Type" = 'DebitVoided'))
                 OR (bool_or("Type" = 'Credit') AND bool_or("Type" = 'CreditVoided'))
@@ -68,13 +72,14 @@ public static class InvariantsApi
 
         var balances = await snapshot.ScalarAsync("""SELECT coalesce(sum("Balance"), 0) FROM accounts.accounts""", cancellationToken);
         var opening = await snapshot.ScalarAsync("""SELECT coalesce(sum("Amount"), 0) FROM accounts.ledger_entries WHERE "Type" = 'Opening'""", cancellationToken);
+        var adjustments = await snapshot.ScalarAsync("""SELECT coalesce(sum("Amount"), 0) FROM accounts.ledger_entries WHERE "Type" = 'Adjustment'""", cancellationToken);
         var inFlight = await snapshot.ScalarAsync($"""
             WITH {Settled}
             SELECT coalesce(sum(e."Amount"), 0) FROM accounts.ledger_entries e
-            WHERE e."Type" <> 'Opening' AND e."OrderId" NOT IN (SELECT "OrderId" FROM settled)
+            WHERE e."Type" NOT IN {External} AND e."OrderId" NOT IN (SELECT "OrderId" FROM settled)
             """, cancellationToken, parameters);
         await snapshot.CheckNoneAsync("accounts.money-conserved",
-            $"money only moved between accounts: balances {balances} = opening balances {opening} + in flight {inFlight}",
+            $"money only moved between accounts: balances {balances} = opening balances {opening} + adjustments {adjustments} + in flight {inFlight}",
             "settled order whose entries do not sum to zero", $"""
             WITH {Settled}
             SELECT e."OrderId", 'net ' || sum(e."Amount") FROM accounts.ledger_entries e JOIN settled USING ("OrderId")

@@ -27,6 +27,30 @@ public sealed class Account
     }
 
     /// <summary>
+    /// Why an operator may not adjust this balance by <paramref name="amount"/>, or null when they may: a correction never
+    /// leaves a balance below zero, whatever the account's kind or status (a frozen account can still be corrected).
+    /// </summary>
+    public string? RejectAdjustment(decimal amount) =>
+        Balance + amount < 0 ? $"would make the balance {Balance + amount:0.00} (it is {Balance:0.00}); a balance may not go below zero" : null;
+
+    /// <summary>
+    /// An operator's correction: moves the balance and returns the ledger line that explains it, with who made it and why.
+    /// It belongs to no order, so money enters or leaves the system here, as it does at opening.
+    /// </summary>
+    public LedgerEntry Adjust(decimal amount, string author, string reason, string idempotencyKey, DateTimeOffset now)
+    {
+        // PostgreSQL keeps microseconds, .NET ticks are 100 ns: the first answer must say what a retry reads back.
+        now = new DateTimeOffset(now.Ticks - now.Ticks % 10, now.Offset);
+        Balance += amount;
+        UpdatedAt = now;
+        return new LedgerEntry
+        {
+            AccountId = AccountId, OrderId = Guid.Empty, Type = LedgerEntryType.Adjustment, Amount = amount, CreatedAt = now,
+            Author = author, Reason = reason, IdempotencyKey = idempotencyKey,
+        };
+    }
+
+    /// <summary>
     /// Why <paramref name="customer"/> may not pay <paramref name="amount"/> for the order of <paramref name="ledger"/>, or null
     /// when it may. A debit already on the ledger is accepted again (a repeated command gets the same answer and moves
     /// nothing), whatever the status or balance is now; a debit the saga has already undone (voided) is never accepted.

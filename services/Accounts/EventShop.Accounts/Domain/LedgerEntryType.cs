@@ -18,4 +18,10 @@ public enum LedgerEntryType
     /// its OrderId is <see cref="System.Guid.Empty"/>, and an account has at most one.
     /// </summary>
     Opening,
+
+    /// <summary>
+    /// An operator's correction of a balance, with its author and reason. Like <see cref="Opening"/> it belongs to no order
+    /// (OrderId <see cref="System.Guid.Empty"/>): money entering or leaving the system from outside, never from an order.
+    /// </summary>
+    Adjustment,
 }

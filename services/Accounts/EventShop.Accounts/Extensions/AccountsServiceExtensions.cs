@@ -17,6 +17,9 @@ public static class AccountsServiceExtensions
         builder.Services.AddTransactionalMessaging<AccountsDbContext>(builder.Configuration);
         builder.Services.AddScoped<AccountBook>();
         builder.Services.AddScoped<Compensation>();
+        // Operator adjustments are recorded in the saga host's audit trail before they are made.
+        builder.Services.AddHttpClient<AuditTrail>(http =>
+            http.BaseAddress = new Uri(builder.Configuration["Services:sagas"] ?? "http://localhost:5104"));
         builder.AddEventShopBus(bus =>
         {
             bus.AddConsumer<DebitCustomerConsumer>();

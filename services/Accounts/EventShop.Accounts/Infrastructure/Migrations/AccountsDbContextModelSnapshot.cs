@@ -74,11 +74,23 @@ namespace EventShop.Accounts.Infrastructure.Migrations
                         .HasPrecision(18, 2)
                         .HasColumnType("numeric(18,2)");
 
+                    b.Property<string>("Author")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid>("OrderId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
 
                     b.Property<string>("Type")
                         .IsRequired()
@@ -89,15 +101,22 @@ namespace EventShop.Accounts.Infrastructure.Migrations
 
                     b.HasIndex("AccountId");
 
+                    b.HasIndex("Author", "IdempotencyKey")
+                        .IsUnique()
+                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
+
                     b.HasIndex("OrderId", "Type")
                         .IsUnique()
-                        .HasFilter("\"Type\" <> 'Opening'");
+                        .HasFilter("\"Type\" NOT IN ('Opening', 'Adjustment')");
 
                     b.HasIndex(new[] { "AccountId" }, "IX_ledger_entries_AccountId_Opening")
                         .IsUnique()
                         .HasFilter("\"Type\" = 'Opening'");
 
-                    b.ToTable("ledger_entries", "accounts");
+                    b.ToTable("ledger_entries", "accounts", t =>
+                        {
+                            t.HasCheckConstraint("ck_adjustment_has_author_and_reason", "\"Type\" <> 'Adjustment' OR (\"Author\" IS NOT NULL AND \"Reason\" IS NOT NULL)");
+                        });
                 });
 
             modelBuilder.Entity("EventShop.Messaging.Inbox.InboxMessage", b =>
