@@ -78,14 +78,17 @@ public sealed class FaultToleranceTests(EventShopSystem system, ITestOutputHelpe
 
     static string Describe(Dictionary<string, long> round) => string.Join(", ", round.OrderBy(x => x.Key).Select(x => $"{x.Key} {x.Value}"));
 
-    /// <summary>Terminates every backend of this system's databases (not this session's), by database; the admin role may, being a member of each service's roles.</summary>
+    /// <summary>
+    /// Terminates every backend the services hold on this system's databases, by database: the ones of their own roles
+    /// (ADR 0020), not the test's (the admin role, which may terminate them, being a member of each service's roles).
+    /// </summary>
     async Task<Dictionary<string, long>> TerminateBackendsAsync()
     {
         await using var connection = new NpgsqlConnection(system.Database.ConnectionString("postgres"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT datname, count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-            WHERE datname = ANY(@databases) AND pid <> pg_backend_pid() GROUP BY datname
+            WHERE datname = ANY(@databases) AND usename <> current_user GROUP BY datname
             """, connection);
         command.Parameters.AddWithValue("databases", DatabasesOfThisSystem());
         var terminated = new Dictionary<string, long>();

@@ -94,3 +94,32 @@ public sealed class ConflictingWriteConsumer(UnitOfWork unitOfWork) : IConsumer<
         }
     }
 }
+
+/// <summary>
+/// The HTTP side (<see cref="EventShop.Messaging.Hosting.TransientDatabaseRetry"/>, around a request's unit of work): a
+/// conflict (40001, 40P01) or a connection the server terminated (57P01) runs the unit of work again; other errors do not.
+/// </summary>
+public sealed class TransientDatabaseRetryTests
+{
+    [Theory]
+    [InlineData(PostgresErrorCodes.SerializationFailure, true)]
+    [InlineData(PostgresErrorCodes.DeadlockDetected, true)]
+    [InlineData(PostgresErrorCodes.AdminShutdown, true)]
+    [InlineData(PostgresErrorCodes.UniqueViolation, false)]
+    public async Task When_a_unit_of_work_fails_in_the_database_Should_run_it_again_only_for_a_transient_failure(string sqlState, bool retried)
+    {
+        foreach (var failure in new Func<Exception>[]
+                 {
+                     () => new PostgresException("failed", "ERROR", "ERROR", sqlState), // a query or a statement of the batch
+                     () => new DbUpdateException("failed", new PostgresException("failed", "ERROR", "ERROR", sqlState)), // SaveChanges
+                 })
+        {
+            var attempts = 0;
+            var run = Record.ExceptionAsync(async () => await EventShop.Messaging.Hosting.TransientDatabaseRetry.Pipeline.ExecuteAsync(_ =>
+                ++attempts == 1 ? throw failure() : ValueTask.CompletedTask));
+
+            Assert.Equal(retried ? null : failure().GetType(), (await run)?.GetType());
+            Assert.Equal(retried ? 2 : 1, attempts);
+        }
+    }
+}
