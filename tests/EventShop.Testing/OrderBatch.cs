@@ -83,7 +83,7 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
     /// Asserts the battery's end state (this batch's books, then <see cref="Settlement.AssertSettledAsync"/>) and returns how
     /// long after the disruption ended every order of the batch was terminal.
     /// </summary>
-    public async Task<TimeSpan> AssertSettledAsync(TimeSpan timeout)
+    public async Task<TimeSpan> AssertSettledAsync(TimeSpan timeout, params (string Queue, long? Messages)[] parked)
     {
         var orders = await Task.WhenAll(_orderIds.Select(id => _shop.WaitForOutcomeAsync(id, timeout)));
         var settledAfter = DateTime.UtcNow - DisruptionEndedAt;
@@ -100,7 +100,7 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
             Assert.Equal(mine.Sum(o => (long)decimal.Floor(o.Total)), (await _shop.PointsAsync(customer)).Balance);
         }
 
-        await system.AssertSettledAsync();
+        await system.AssertSettledAsync(parked);
         return settledAfter;
     }
 }
