@@ -53,6 +53,7 @@ public sealed class FaultToleranceTests(EventShopSystem system, ITestOutputHelpe
         var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: "pgterm");
         await batch.OpenAccountsAsync();
         var terminated = new List<Dictionary<string, long>>();
+        var terminatedAt = DateTimeOffset.MinValue;
 
         await batch.SubmitWhileAsync(minimumOrders: 30, unitPrice: 7.50m, disruption: async () =>
         {
@@ -60,12 +61,15 @@ public sealed class FaultToleranceTests(EventShopSystem system, ITestOutputHelpe
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
                 terminated.Add(await TerminateBackendsAsync());
+                terminatedAt = DateTimeOffset.UtcNow;
             }
         });
 
         var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
         output.WriteLine($"[fault battery] every backend terminated 3 times ({string.Join("; ", terminated.Select(Describe))}): " +
-            $"{batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after the last termination");
+            $"{batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after the disruption ended (as the client saw it; the last " +
+            $"one ended {(batch.LastOrderEndedAt - batch.DisruptionEndedAt).TotalSeconds:F1} s after, by Orders' updatedAt; last termination " +
+            $"{(batch.DisruptionEndedAt - terminatedAt).TotalSeconds:F1} s before the disruption ended)");
         // Each round found the services' pooled connections to terminate, in every database: the fault really happened.
         Assert.All(terminated, round => Assert.All(DatabasesOfThisSystem(), database => Assert.True(round.GetValueOrDefault(database) > 0,
             $"no backend of {database} to terminate: {Describe(round)}")));

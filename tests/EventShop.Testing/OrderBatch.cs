@@ -23,6 +23,12 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
     /// <summary>When the disruption had finished (everything restarted): recovery times are measured from here.</summary>
     public DateTime DisruptionEndedAt { get; private set; }
 
+    /// <summary>
+    /// When the last order of the batch ended, as the Orders service recorded it (its <c>updatedAt</c>): how soon the system
+    /// settled, without the client's long-poll wake-up in it (set by <see cref="AssertSettledAsync"/>).
+    /// </summary>
+    public DateTimeOffset LastOrderEndedAt { get; private set; }
+
     public async Task OpenAccountsAsync()
     {
         foreach (var customer in _customers)
@@ -87,6 +93,7 @@ public sealed class OrderBatch(EventShopSystem system, int customerCount, decima
     {
         var orders = await Task.WhenAll(_orderIds.Select(id => _shop.WaitForOutcomeAsync(id, timeout)));
         var settledAfter = DateTime.UtcNow - DisruptionEndedAt;
+        LastOrderEndedAt = orders.Max(o => o.UpdatedAt);
 
         Assert.All(orders, o => Assert.Contains(o.Status, Ended));
         Assert.Equal(_orderIds.Count, orders.Select(o => o.OrderId).Distinct().Count());
