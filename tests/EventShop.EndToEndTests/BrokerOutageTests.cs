@@ -36,6 +36,10 @@ public sealed class PrivateBrokerSystem : EventShopSystem
         await base.DisposeAsync();
         await _node.DisposeAsync();
     }
+
+    // The private node has no management plugin: rabbitmqctl counts every message, the unacknowledged ones included.
+    public override async Task<IReadOnlyDictionary<string, long>> ParkedMessagesAsync() =>
+        (await _node.QueueDepthsAsync()).Where(q => IsParkingQueue(q.Key) && q.Value > 0).ToDictionary(q => q.Key, q => q.Value);
 }
 #pragma warning restore CA1001
 
@@ -80,6 +84,7 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHel
         Assert.True(order.Status == "Completed", $"order ended {order.Status} ({order.FailureReason})\n{system.Diagnostics()}");
         Assert.Equal(90m, (await _shop.AccountAsync(customer)).Balance);
         Assert.Equal(10m, (await _shop.AccountAsync(merchant)).Balance);
+        await system.AssertSettledAsync();
     }
 
     [Fact]
@@ -103,7 +108,6 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHel
         });
 
         var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
-        await AssertNoErrorMessagesAsync();
         output.WriteLine($"[fault battery] broker kill -9, down 5 s: {batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after it was back{SupervisorRestarts()}");
     }
 
@@ -131,7 +135,6 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHel
         });
 
         var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
-        await AssertNoErrorMessagesAsync();
         output.WriteLine($"[fault battery] broker stopped 3 times for 3 s: {batch.Accepted} orders all terminal {settledAfter.TotalSeconds:F1} s after it was back{SupervisorRestarts()}");
     }
 
@@ -140,12 +143,5 @@ public sealed class BrokerOutageTests(PrivateBrokerSystem system, ITestOutputHel
     {
         var restarted = EventShopSystem.Services.Where(s => system[s.Name].Restarts > 0).Select(s => $"{s.Name} {system[s.Name].Restarts}").ToList();
         return restarted.Count == 0 ? "" : $"; restarted by the supervisor: {string.Join(", ", restarted)}";
-    }
-
-    /// <summary>Nothing parked in an error queue: every message of the run was consumed or is still on its way.</summary>
-    async Task AssertNoErrorMessagesAsync()
-    {
-        var errors = (await system.Node.QueueDepthsAsync()).Where(q => q.Key.EndsWith("_error", StringComparison.Ordinal) && q.Value > 0).ToList();
-        Assert.True(errors.Count == 0, "messages in error queues: " + string.Join(", ", errors.Select(q => $"{q.Key} {q.Value}")));
     }
 }

@@ -108,6 +108,30 @@ public sealed class InvariantsTests(EventShopSystem system)
         await Invariants.AssertInvariantsHoldAsync(system);
     }
 
+    /// <summary>The battery's common ending (Settlement.AssertSettledAsync) can fail: a balance changed behind its ledger turns it red.</summary>
+    [Fact]
+    public async Task When_the_books_are_wrong_Should_fail_the_battery_ending_and_name_the_check()
+    {
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync();
+        await _shop.WaitForOutcomeAsync(await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 10m));
+        await system.AssertSettledAsync();
+        var accounts = system.ConnectionString("Accounts");
+
+        await Invariants.ScalarAsync(accounts, $"""UPDATE accounts.accounts SET "Balance" = "Balance" + 5 WHERE "AccountId" = '{customer}'""");
+        try
+        {
+            var failure = await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => system.AssertSettledAsync());
+            Assert.Contains("accounts.balances-match-ledger", failure.Message, StringComparison.Ordinal);
+            Assert.Contains(customer, failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Invariants.ScalarAsync(accounts, $"""UPDATE accounts.accounts SET "Balance" = "Balance" - 5 WHERE "AccountId" = '{customer}'""");
+        }
+
+        await system.AssertSettledAsync();
+    }
+
     [Fact]
     public async Task When_a_points_ledger_row_is_deleted_Should_fail_the_points_checks_and_name_the_member()
     {

@@ -45,8 +45,6 @@ public sealed class ReplicaFaultTests(ReplicatedEventShopSystem system, ITestOut
 
         var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(90));
         Assert.Equal(0, await DuplicatedPointsEntriesAsync());
-        Assert.Empty(await system.ErrorQueueDepthsAsync());
-        await Invariants.AssertInvariantsHoldAsync(system);
         output.WriteLine($"[fault battery] one replica of each of {Victims.Length} services killed in turn: {batch.Accepted} orders " +
             $"({batch.Outcomes.Count(o => o.Status == "Completed")} Completed, {batch.Outcomes.Count(o => o.Status == "Cancelled")} Cancelled) " +
             $"all terminal {settledAfter.TotalSeconds:F1} s after the last restart; case {started.Elapsed.TotalSeconds:F0} s");

@@ -49,18 +49,6 @@ public sealed class ReplicatedEventShopSystem : EventShopSystem
         await RestartAsync(SkewedSagaHost);
     }
 
-    /// <summary>Messages waiting in this system's error queues, by queue (only those holding any).</summary>
-    public async Task<Dictionary<string, long>> ErrorQueueDepthsAsync()
-    {
-        using var http = TestInfrastructure.ManagementClient(Broker);
-        var queues = await http.GetFromJsonAsync<JsonElement[]>($"api/queues/{Uri.EscapeDataString(VirtualHost)}?columns=name,messages") ?? [];
-        return queues
-            .Where(q => q.GetProperty("name").GetString()!.EndsWith("_error", StringComparison.Ordinal))
-            .Select(q => (Name: q.GetProperty("name").GetString()!, Messages: q.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt64() : 0))
-            .Where(q => q.Messages > 0)
-            .ToDictionary(q => q.Name, q => q.Messages);
-    }
-
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();

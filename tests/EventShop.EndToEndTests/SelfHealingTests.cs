@@ -38,6 +38,7 @@ public sealed class SelfHealingTests(EventShopSystem system)
         var order = await _shop.WaitForOutcomeAsync(orderId, TimeSpan.FromSeconds(60));
         Assert.Equal("Completed", order.Status);
         Assert.Equal(30m, (await _shop.AccountAsync(customer)).Balance);
+        await system.AssertSettledAsync();
     }
 
     [Fact]
@@ -74,6 +75,7 @@ public sealed class SelfHealingTests(EventShopSystem system)
 
         var order = await _shop.WaitForOutcomeAsync(orderId, TimeSpan.FromSeconds(60));
         Assert.Equal(sagaOutcome, order.Status);
+        await system.AssertSettledAsync();
     }
 
     static async Task AssertEventuallyAsync(Func<Task<bool>> condition, string because, int seconds = 60)

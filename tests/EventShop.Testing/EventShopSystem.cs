@@ -176,6 +176,7 @@ public class EventShopSystem : IAsyncLifetime
             ["Orders__Reconciler__Interval"] = "00:00:01",
             // The gateway's continuous invariant check (ADR 0013): every second, so a test sees a fresh verdict soon.
             ["Invariants__Interval"] = "00:00:01",
+            ["Invariants__ClockTolerance"] = InvariantsClockTolerance.ToString("c"),
             ["OTEL_SERVICE_NAME"] = name,
             ["ASPNETCORE_ENVIRONMENT"] = EnvironmentName,
             ["Faults__Enabled"] = FaultsEnabled ? "true" : "false",
@@ -232,6 +233,36 @@ public class EventShopSystem : IAsyncLifetime
     /// dashboard, which reads every error queue, and any service on a private broker) the fixture's administrator.
     /// </summary>
     public BrokerEndpoint BrokerUserOf(string service) => _brokerUsers.GetValueOrDefault(service, Broker);
+
+    /// <summary>The gateway's <c>Invariants:ClockTolerance</c> here (the product default): a run counts orders settled twice this before it.</summary>
+    public static readonly TimeSpan InvariantsClockTolerance = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Messages waiting in this system's <c>_error</c> and <c>_skipped</c> queues, by queue (only queues holding some), read
+    /// with the management API's get-and-requeue: its message counts lag by up to its statistics interval.
+    /// </summary>
+    public virtual async Task<IReadOnlyDictionary<string, long>> ParkedMessagesAsync()
+    {
+        using var http = TestInfrastructure.ManagementClient(Broker);
+        var vhost = Uri.EscapeDataString(VirtualHost);
+        var queues = await http.GetFromJsonAsync<System.Text.Json.JsonElement[]>($"api/queues/{vhost}?columns=name") ?? [];
+        var parked = new Dictionary<string, long>();
+        foreach (var name in queues.Select(q => q.GetProperty("name").GetString()!).Where(IsParkingQueue))
+        {
+            using var response = await http.PostAsJsonAsync($"api/queues/{vhost}/{Uri.EscapeDataString(name)}/get",
+                new { count = 1000, ackmode = "ack_requeue_true", encoding = "auto" });
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                continue;
+            response.EnsureSuccessStatusCode();
+            var messages = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement[]>() ?? []).Length;
+            if (messages > 0)
+                parked[name] = messages;
+        }
+        return parked;
+    }
+
+    public static bool IsParkingQueue(string queue) =>
+        queue.EndsWith("_error", StringComparison.Ordinal) || queue.EndsWith("_skipped", StringComparison.Ordinal);
 
     /// <summary>Lets a fixture change one service's configuration (for example a shorter poll interval).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) => [];

@@ -95,24 +95,4 @@ public sealed class FaultLab(EventShopSystem system)
     static bool Mentions(JsonElement message, Guid orderId) =>
         message.TryGetProperty("payload", out var payload) && payload.GetString() is { } text
         && text.Contains(orderId.ToString(), StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// The end state every fault test asks for: outboxes drained, no ledger contradiction, and no message about the test's
-    /// orders in any error queue (other tests sharing the system may have left theirs).
-    /// </summary>
-    public async Task AssertNothingLeftAsync(params Guid[] orderIds)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (await Invariants.PendingOutboxMessagesAsync(system) != 0)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("the outboxes did not drain");
-            await Task.Delay(250);
-        }
-        if (await Invariants.ContradictoryLedgerEntriesAsync(system) != 0)
-            throw new InvalidOperationException("the money ledger contradicts itself");
-        var errors = await ErrorQueueMessagesAboutAsync(orderIds);
-        if (errors.Count > 0)
-            throw new InvalidOperationException($"messages left in error queues: {string.Join(", ", errors.Select(e => $"{e.Key}={e.Value}"))}");
-    }
 }

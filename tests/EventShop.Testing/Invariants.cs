@@ -46,12 +46,12 @@ public static class Invariants
         """;
 
     /// <summary>
-    /// The verdict of <c>GET /api/invariants</c> from a run that started after this call (the gateway checks every second in
-    /// tests), so what a test did before it is included.
+    /// The verdict of <c>GET /api/invariants</c> from a run that started after this call, or after <paramref name="after"/>
+    /// (the gateway checks every second in tests), so what a test did before it is included.
     /// </summary>
-    public static async Task<InvariantVerdictView> FreshVerdictAsync(EventShopSystem system, TimeSpan? timeout = null)
+    public static async Task<InvariantVerdictView> FreshVerdictAsync(EventShopSystem system, TimeSpan? timeout = null, DateTimeOffset? after = null)
     {
-        var asked = DateTimeOffset.UtcNow;
+        var asked = after ?? DateTimeOffset.UtcNow;
         using var client = system.Operator();
         var waited = Stopwatch.StartNew();
         while (true)

@@ -79,14 +79,16 @@ public static class DatabaseExtensions
     /// A failed command reaches its caller as an exception, and the caller decides: the inbox acknowledges a duplicate, an
     /// idempotent submit answers the earlier order, MassTransit retries and logs a real fault, ASP.NET logs an unhandled one.
     /// EF logging each of them as an error with its stack trace first is noise (every duplicate delivery looked like a
-    /// failure) and, at a few hundred a minute, measurable CPU. So EF logs them at Debug only.
+    /// failure) and, at a few hundred a minute, measurable CPU. So EF logs them at Debug only; a failed BEGIN, COMMIT or
+    /// ROLLBACK too (a terminated connection logged one error per unit of work that met it, each then retried).
     /// </summary>
     public static TBuilder LeaveFailedCommandsToTheirCallers<TBuilder>(this TBuilder options)
         where TBuilder : DbContextOptionsBuilder
     {
         options.ConfigureWarnings(warnings => warnings.Log(
             (CoreEventId.SaveChangesFailed, LogLevel.Debug),
-            (RelationalEventId.CommandError, LogLevel.Debug)));
+            (RelationalEventId.CommandError, LogLevel.Debug),
+            (RelationalEventId.TransactionError, LogLevel.Debug)));
         return options;
     }
 

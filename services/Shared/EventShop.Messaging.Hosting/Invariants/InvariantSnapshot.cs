@@ -34,14 +34,29 @@ public sealed class InvariantSnapshot : IAsyncDisposable
         _transaction = transaction;
     }
 
-    public static async Task<InvariantSnapshot> BeginAsync(DbContext db, CancellationToken cancellationToken)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection))
-            await readOnly.ExecuteNonQueryAsync(cancellationToken);
-        return new InvariantSnapshot(connection, transaction);
-    }
+    /// <summary>
+    /// Begins the snapshot. Its first round trip is where a pooled connection whose server side is gone (terminated backend,
+    /// failover: 57P01) is found; nothing has been read yet, so it begins again on a new connection, and one dropped
+    /// connection does not answer 500 and turn the operator's invariants red for a run.
+    /// </summary>
+    public static async Task<InvariantSnapshot> BeginAsync(DbContext db, CancellationToken cancellationToken) =>
+        await TransientDatabaseRetry.Pipeline.ExecuteAsync(async token =>
+        {
+            var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, token);
+            try
+            {
+                var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+                await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection))
+                    await readOnly.ExecuteNonQueryAsync(token);
+                return new InvariantSnapshot(connection, transaction);
+            }
+            catch
+            {
+                await transaction.DisposeAsync();
+                await db.Database.CloseConnectionAsync();
+                throw;
+            }
+        }, cancellationToken);
 
     /// <summary>Reads and validates the gateway's request: the cut is required, the unsettled list may be empty.</summary>
     public static async Task<(InvariantsRequest? Request, ValidationProblem? Problem)> ReadRequestAsync(HttpRequest request)

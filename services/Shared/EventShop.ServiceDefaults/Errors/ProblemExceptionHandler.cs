@@ -9,8 +9,10 @@ namespace EventShop.ServiceDefaults.Errors;
 
 /// <summary>
 /// Turns an exception into a problem document. A bad request (a parameter that does not bind, a body that is not JSON or does
-/// not fit its type) is the client's mistake: 4xx naming the field, logged at Information. Anything else is ours: 500 with
-/// the trace id only, and the exception goes to the log, never to the client.
+/// not fit its type) is the client's mistake: 4xx naming the field, logged at Information. A transient database failure
+/// (a pooled connection the server terminated, a failover, a conflict) is 503 with Retry-After, logged as a Warning: the
+/// same request can succeed a moment later, and the gateway sends a GET or HEAD again by itself on a 503. Anything else is
+/// ours: 500 with the trace id only, and the exception goes to the log, never to the client.
 /// </summary>
 public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -21,6 +23,17 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         {
             problem = FromBadRequest(badRequest);
             LogBadRequest(logger, httpContext.Request.Method, httpContext.Request.Path, badRequest.StatusCode, exception.Message);
+        }
+        else if (IsTransientDatabaseFailure(exception))
+        {
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Temporarily unavailable",
+                Detail = "The database failed for a moment; send the request again (a POST with the same Idempotency-Key).",
+            };
+            httpContext.Response.Headers.RetryAfter = "1";
+            LogTransient(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
         else
         {
@@ -35,6 +48,16 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    static bool IsTransientDatabaseFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { IsTransient: true })
+                return true;
+        }
+        return false;
     }
 
     static ProblemDetails FromBadRequest(BadHttpRequestException exception)
@@ -87,6 +110,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bad request {Method} {Path} answered {StatusCode}: {Reason}")]
     static partial void LogBadRequest(ILogger logger, string method, PathString path, int statusCode, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transient database failure in {Method} {Path}: answered 503")]
+    static partial void LogTransient(ILogger logger, Exception exception, string method, PathString path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error in {Method} {Path}")]
     static partial void LogUnexpected(ILogger logger, Exception exception, string method, PathString path);

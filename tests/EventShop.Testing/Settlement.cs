@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace EventShop.Testing;
+
+/// <summary>
+/// The end of every battery test (issue 22): whatever the fault was, the whole system settles. Every order terminal, the
+/// outboxes drained, no contradictory ledger, no message parked in an error or skipped queue but those the test parked on
+/// purpose, and a run of <c>GET /api/invariants</c> that started after all of that, and so counts every order, all ok.
+/// </summary>
+public static class Settlement
+{
+    static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// Asserts the settled end state. <paramref name="parked"/> names the messages the test parks on purpose, queue by queue:
+    /// those queues must hold exactly that many (any number, for a null count: a fault whose timing decides how many messages
+    /// run out of retries, the test saying why), every other <c>_error</c> and <c>_skipped</c> queue none.
+    /// </summary>
+    public static async Task AssertSettledAsync(this EventShopSystem system, params (string Queue, long? Messages)[] parked)
+    {
+        var waited = Stopwatch.StartNew();
+        await EventuallyAsync(async () => await Invariants.ScalarAsync(system.ConnectionString("Orders"),
+            """SELECT count(*) FROM orders.orders WHERE "Status" NOT IN ('Completed', 'Cancelled')""") == 0, waited,
+            "orders still not Completed or Cancelled");
+        await EventuallyAsync(async () => await Invariants.PendingOutboxMessagesAsync(system) == 0, waited, "outboxes did not drain");
+        Assert.Equal(0, await Invariants.ContradictoryLedgerEntriesAsync(system));
+
+        var expected = parked.ToDictionary(p => p.Queue, p => p.Messages);
+        var found = await system.ParkedMessagesAsync();
+        Assert.True(found.Keys.All(expected.ContainsKey) && expected.All(p => p.Value is null || found.GetValueOrDefault(p.Key) == p.Value),
+            $"parked messages: expected [{Describe(expected)}], found [{Describe(found)}]");
+
+        // The gateway compares across services only the orders settled 2 x ClockTolerance before its run started (ADR 0013):
+        // the verdict must come from a run that started that long after the last order settled, or it could leave it out.
+        var verdict = await Invariants.FreshVerdictAsync(system, after: DateTimeOffset.UtcNow + 2 * EventShopSystem.InvariantsClockTolerance);
+        Assert.True(verdict.Ok, $"GET /api/invariants at {verdict.CheckedAt:O}: " +
+            string.Join("; ", verdict.Checks.Where(x => !x.Ok).Select(x => $"{x.Name}: {x.Detail}")));
+    }
+
+    static string Describe<T>(IReadOnlyDictionary<string, T> queues) =>
+        string.Join(", ", queues.OrderBy(q => q.Key, StringComparer.Ordinal).Select(q => $"{q.Key} {q.Value?.ToString() ?? "any"}"));
+
+    static async Task EventuallyAsync(Func<Task<bool>> condition, Stopwatch waited, string because)
+    {
+        while (!await condition())
+        {
+            Assert.True(waited.Elapsed < SettleTimeout, $"{because} after {waited.Elapsed.TotalSeconds:F0} s");
+            await Task.Delay(250);
+        }
+    }
+}
