@@ -86,6 +86,59 @@ public sealed class FaultInjectionTests(EventShopSystem system) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_a_compensation_fails_past_its_budget_Should_end_CompensationFailed_show_it_and_cancel_after_the_operator_retries()
+    {
+        var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(100m, "stranded");
+        await _shop.OperatorPostAsync($"/api/accounts/{merchant}/freeze");
+        // Every reply to the refund is lost: the refund itself commits once, the saga never hears of it.
+        var rule = await AddRuleAsync(new { service = "accounts", messageType = "RefundCustomer", action = "drop-reply", customerId = customer, times = 100 });
+
+        var orderId = await _shop.SubmitOrderAsync(customer, merchant, unitPrice: 25m);
+        await WaitForSagaStateAsync(orderId, "CompensationFailed", TimeSpan.FromSeconds(120));
+
+        // Ended in a state that says so, with the reason; the order waits for an operator, shown as needing one.
+        Assert.Equal("Pending", (await _shop.OrderAsync(orderId)).Status);
+        Assert.Equal(EventShopSystem.MaxCompensationAttempts, (await _faults.GetAsync(rule.Id)).Fired);
+        Assert.Equal(["Opening", "Debit", "Refund"], (await _shop.LedgerAsync(customer)).Select(e => e.Type));
+        using (var operatorClient = system.Operator())
+        {
+            var saga = await operatorClient.GetJsonAsync<JsonElement>($"/api/sagas/{orderId}");
+            Assert.Contains($"got no reply after {EventShopSystem.MaxCompensationAttempts} attempts", saga.GetProperty("compensationFailure").GetString(), StringComparison.Ordinal);
+            var stuck = await operatorClient.GetJsonAsync<JsonElement>($"/api/sagas?stuck=true&orderId={orderId}");
+            Assert.Equal("CompensationFailed", stuck.GetProperty("stuckItems")[0].GetProperty("state").GetString());
+        }
+        var verdict = await Invariants.FreshVerdictAsync(system);
+        var check = Assert.Single(verdict.Checks, c => c.Name == "sagas.no-compensation-failed");
+        Assert.False(check.Ok);
+        Assert.Contains(orderId.ToString(), check.Detail, StringComparison.Ordinal);
+
+        // The operator removes the cause and resumes the compensation: the refund is found done, its reply arrives.
+        await _faults.DeleteAsync(rule.Id);
+        _rules.Remove(rule.Id);
+        await _shop.OperatorPostAsync($"/api/sagas/{orderId}/retry-step");
+        var order = await _shop.WaitForOutcomeAsync(orderId, TimeSpan.FromSeconds(60));
+
+        Assert.Equal("Cancelled", order.Status);
+        Assert.Equal("MerchantFrozen", order.FailureCode);
+        Assert.Equal(100m, (await _shop.AccountAsync(customer)).Balance);
+        Assert.Equal(["Opening", "Debit", "Refund"], (await _shop.LedgerAsync(customer)).Select(e => e.Type));
+        await system.AssertSettledAsync();
+    }
+
+    async Task WaitForSagaStateAsync(Guid orderId, string state, TimeSpan timeout)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var saga = await _shop.FindSagaAsync(orderId);
+            if (saga?.State == state)
+                return;
+            Assert.True(waited.Elapsed < timeout, $"saga {orderId} not {state} after {timeout}: {saga?.State ?? "none"}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+    }
+
+    [Fact]
     public async Task When_CreditMerchant_is_handled_twice_Should_credit_the_merchant_once()
     {
         var (customer, merchant) = await _shop.OpenCustomerAndMerchantAsync(100m, "dup");

@@ -72,21 +72,28 @@ public sealed class OrderCompletionNotificationTests(EventShopSystem system)
         var customer = ShopClient.NewId(customerPrefix);
         var orderId = Guid.NewGuid();
         await orders.InsertPendingOrderAsync(orderId, customer, ShopClient.NewId("merchant"));
-        using var client = system.Customer(customer);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            using var client = system.Customer(customer);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        var longPoll = client.GetAsync($"/api/orders/{orderId}?waitForCompletion=60", timeout.Token);
-        using var stream = alsoStream
-            ? await client.GetAsync($"/api/orders/{orderId}/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token)
-            : null;
-        // Between the safety re-reads (every 5 s): without the notification the change would be found 3.5 s later.
-        await Task.Delay(TimeSpan.FromSeconds(6.5), timeout.Token);
-        await orders.CompleteOrderElsewhereAsync(orderId);
-        var completedAt = Stopwatch.StartNew();
+            var longPoll = client.GetAsync($"/api/orders/{orderId}?waitForCompletion=60", timeout.Token);
+            using var stream = alsoStream
+                ? await client.GetAsync($"/api/orders/{orderId}/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token)
+                : null;
+            // Between the safety re-reads (every 5 s): without the notification the change would be found 3.5 s later.
+            await Task.Delay(TimeSpan.FromSeconds(6.5), timeout.Token);
+            await orders.CompleteOrderElsewhereAsync(orderId);
+            var completedAt = Stopwatch.StartNew();
 
-        var answer = await (await longPoll).Content.ReadFromJsonAsync<OrderView>(timeout.Token);
-        var streamed = stream is null ? null : await ReadStatusesAsync(stream, timeout.Token);
-        return (answer!, streamed, completedAt.Elapsed);
+            var answer = await (await longPoll).Content.ReadFromJsonAsync<OrderView>(timeout.Token);
+            var streamed = stream is null ? null : await ReadStatusesAsync(stream, timeout.Token);
+            return (answer!, streamed, completedAt.Elapsed);
+        }
+        finally
+        {
+            await orders.DeleteFabricatedOrderAsync(orderId);
+        }
     }
 
     /// <summary>Waits (30 s at most) until a session other than <paramref name="except"/> listens, and returns them all.</summary>

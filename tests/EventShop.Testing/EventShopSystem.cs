@@ -41,6 +41,9 @@ public class EventShopSystem : IAsyncLifetime
     /// <summary>Set by fixtures that run on a PostgreSQL of their own (to crash and restart it).</summary>
     protected virtual DatabaseEndpoint? PrivateDatabase => null;
 
+    /// <summary>How often the saga sends a compensation before it ends CompensationFailed: few, so that path ends quickly in tests (10 in the product).</summary>
+    public const int MaxCompensationAttempts = 4;
+
     /// <summary>Short so timeout paths finish quickly in tests; the product default is 30 s.</summary>
     protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(8);
 
@@ -171,6 +174,7 @@ public class EventShopSystem : IAsyncLifetime
             ["RabbitMq__Password"] = BrokerUserOf(name).Password,
             ["RabbitMq__ManagementPort"] = Broker.ManagementPort.ToString(),
             ["Saga__StepTimeout"] = StepTimeout.ToString("c"),
+            ["Saga__MaxCompensationAttempts"] = MaxCompensationAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // Orders asks the saga again about an order Pending this long (ADR 0008); a step timeout here, minutes in production.
             ["Orders__Reconciler__PendingBudget"] = StepTimeout.ToString("c"),
             ["Orders__Reconciler__Interval"] = "00:00:01",

@@ -63,6 +63,13 @@ public sealed class ShopClient(EventShopSystem system)
     }
 
     /// <summary>Long-polls until the order is Completed or Cancelled.</summary>
+    /// <summary>The order as it is now, without waiting for its outcome.</summary>
+    public async Task<OrderView> OrderAsync(Guid orderId)
+    {
+        using var client = system.Operator();
+        return await client.GetJsonAsync<OrderView>($"/api/orders/{orderId}");
+    }
+
     public async Task<OrderView> WaitForOutcomeAsync(Guid orderId, TimeSpan? timeout = null)
     {
         using var client = system.Operator();
