@@ -40,19 +40,19 @@ public sealed class ComposeDatabaseRoleTests
         Assert.DoesNotContain("EVENTSHOP_DB_USER", environment.Keys);
         foreach (var service in Services)
         {
-            await using (var admin = await OpenAsync(database, "postgres", "postgres"))
-                Assert.Equal($"eventshop_{service}_owner", await ScalarAsync(admin, $"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'eventshop_{service}'"));
+            await using (var admin = await database.OpenAsAsync("postgres", "postgres"))
+                Assert.Equal($"eventshop_{service}_owner", await admin.ScalarAsync($"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'eventshop_{service}'"));
 
             // The owner migrates: a schema and a table of its own. The runtime role then uses its rows and changes no schema.
-            await using (var owner = await OpenAsync(database, $"eventshop_{service}_owner", $"eventshop_{service}"))
-                await ScalarAsync(owner, "CREATE SCHEMA migrated; CREATE TABLE migrated.rows (id int)");
-            await using (var runtime = await OpenAsync(database, $"eventshop_{service}", $"eventshop_{service}"))
+            await using (var owner = await database.OpenAsAsync($"eventshop_{service}_owner", $"eventshop_{service}"))
+                await owner.ScalarAsync("CREATE SCHEMA migrated; CREATE TABLE migrated.rows (id int)");
+            await using (var runtime = await database.OpenAsAsync($"eventshop_{service}", $"eventshop_{service}"))
             {
-                await ScalarAsync(runtime, "INSERT INTO migrated.rows VALUES (1)");
-                Assert.Equal(1L, await ScalarAsync(runtime, "SELECT count(*) FROM migrated.rows"));
+                await runtime.ScalarAsync("INSERT INTO migrated.rows VALUES (1)");
+                Assert.Equal(1L, await runtime.ScalarAsync("SELECT count(*) FROM migrated.rows"));
                 foreach (var ddl in new[] { "CREATE TABLE public.intruder (id int)", "CREATE TABLE migrated.intruder (id int)", "DROP TABLE migrated.rows" })
                 {
-                    var refused = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(runtime, ddl));
+                    var refused = await Assert.ThrowsAsync<PostgresException>(() => runtime.ScalarAsync(ddl));
                     Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
                 }
             }
@@ -61,33 +61,11 @@ public sealed class ComposeDatabaseRoleTests
             {
                 foreach (var role in new[] { $"eventshop_{service}", $"eventshop_{service}_owner" })
                 {
-                    var refused = await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(database, role, $"eventshop_{other}"));
+                    var refused = await Assert.ThrowsAsync<PostgresException>(() => database.OpenAsAsync(role, $"eventshop_{other}"));
                     Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
                 }
             }
         }
-    }
-
-    // The private server trusts loopback: CONNECT privileges, not passwords, are what this test can show.
-    static async Task<NpgsqlConnection> OpenAsync(PrivatePostgresNode database, string role, string databaseName)
-    {
-        var connection = new NpgsqlConnection(database.Endpoint.As(role, "trusted").ConnectionString(databaseName, maxPoolSize: 1) + ";Pooling=false");
-        try
-        {
-            await connection.OpenAsync();
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
-    static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
     }
 
     sealed class TemporaryDirectory : IDisposable

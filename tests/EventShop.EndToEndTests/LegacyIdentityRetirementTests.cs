@@ -20,7 +20,7 @@ public sealed class LegacyIdentityRetirementTests
         await CreateLegacyIdentitiesAsync(broker, database);
         Assert.Equal(HttpStatusCode.OK, (await BrokerClient.WhoAmIAsync(broker.ManagementPort, "eventshop", "eventshop")).Status);
         await (await BrokerClient.ConnectAsync("localhost", broker.Port, "/", "eventshop", "eventshop")).DisposeAsync();
-        await (await OpenAsAsync(database, "eventshop")).DisposeAsync();
+        await (await database.OpenAsAsync("eventshop")).DisposeAsync();
 
         var (exitCode, log) = await RetireAsync(broker, database);
 
@@ -33,13 +33,13 @@ public sealed class LegacyIdentityRetirementTests
         var users = await broker.CtlAsync("list_users", "--quiet");
         Assert.DoesNotContain(users.Split('\n'), line => line.Split('\t')[0] is "eventshop" or "eventshop-services");
 
-        var login = await Record.ExceptionAsync(async () => await (await OpenAsAsync(database, "eventshop")).DisposeAsync());
+        var login = await Record.ExceptionAsync(async () => await (await database.OpenAsAsync("eventshop")).DisposeAsync());
         Assert.Equal(PostgresErrorCodes.InvalidAuthorizationSpecification, Assert.IsType<PostgresException>(login).SqlState);
-        await using (var admin = await OpenAsAsync(database, "postgres"))
+        await using (var admin = await database.OpenAsAsync("postgres"))
         {
             // No password left, and the databases it owns stay its own (it cannot be dropped while it owns them).
-            Assert.Equal(true, await ScalarAsync(admin, "SELECT rolpassword IS NULL AND NOT rolcanlogin FROM pg_authid WHERE rolname = 'eventshop'"));
-            Assert.Equal("eventshop", await ScalarAsync(admin, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'eventshop_orders'"));
+            Assert.Equal(true, await admin.ScalarAsync("SELECT rolpassword IS NULL AND NOT rolcanlogin FROM pg_authid WHERE rolname = 'eventshop'"));
+            Assert.Equal("eventshop", await admin.ScalarAsync("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'eventshop_orders'"));
         }
 
         // Run again (ensure-infra.sh runs it every time): nothing left to retire, nothing said.
@@ -54,9 +54,9 @@ public sealed class LegacyIdentityRetirementTests
         await broker.CtlAsync("set_user_tags", "eventshop", "administrator");
         await broker.CtlAsync("set_permissions", "-p", "/", "eventshop", ".*", ".*", ".*");
         await broker.CtlAsync("add_user", "eventshop-services", "eventshop-services");
-        await using var admin = await OpenAsAsync(database, "postgres");
-        await ScalarAsync(admin, "CREATE ROLE eventshop LOGIN CREATEDB PASSWORD 'eventshop'");
-        await ScalarAsync(admin, "CREATE DATABASE eventshop_orders OWNER eventshop");
+        await using var admin = await database.OpenAsAsync("postgres");
+        await admin.ScalarAsync("CREATE ROLE eventshop LOGIN CREATEDB PASSWORD 'eventshop'");
+        await admin.ScalarAsync("CREATE DATABASE eventshop_orders OWNER eventshop");
     }
 
     static Task<(int ExitCode, string Log)> RetireAsync(PrivateRabbitMqNode broker, PrivatePostgresNode database) =>
@@ -67,26 +67,4 @@ public sealed class LegacyIdentityRetirementTests
             ["EVENTSHOP_POSTGRES_PORT"] = database.Port.ToString(),
             ["EVENTSHOP_POSTGRES_USER"] = "postgres",
         });
-
-    // The private server trusts loopback: what stops a role is NOLOGIN, not its password.
-    static async Task<NpgsqlConnection> OpenAsAsync(PrivatePostgresNode database, string role)
-    {
-        var connection = new NpgsqlConnection(database.Endpoint.As(role, "eventshop").ConnectionString("postgres", maxPoolSize: 1) + ";Pooling=false");
-        try
-        {
-            await connection.OpenAsync();
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
-    static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
 }

@@ -8,6 +8,13 @@ namespace EventShop.Testing;
 /// <summary>Checks straight in the services' databases: the invariants money, points and messages must keep whatever happened.</summary>
 public static class Invariants
 {
+    /// <summary>The first column of the first row <paramref name="sql"/> returns on an open connection.</summary>
+    public static async Task<object?> ScalarAsync(this NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
     public static async Task<long> ScalarAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);

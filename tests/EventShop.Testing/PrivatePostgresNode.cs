@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Npgsql;
 
 namespace EventShop.Testing;
 
@@ -26,6 +27,25 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
     public DatabaseEndpoint Endpoint => new("127.0.0.1", Port, _superuser, "unused-trust-auth");
 
     string DataDirectory => Path.Combine(_directory, "data");
+
+    /// <summary>
+    /// A connection as <paramref name="role"/> to <paramref name="database"/>, unpooled. The server trusts loopback: what
+    /// refuses a role here is NOLOGIN or a missing CONNECT privilege, never its password.
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenAsAsync(string role, string database = "postgres")
+    {
+        var connection = new NpgsqlConnection(Endpoint.As(role, "trusted").ConnectionString(database, maxPoolSize: 1) + ";Pooling=false");
+        try
+        {
+            await connection.OpenAsync();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>Creates and starts the server; if it cannot, removes whatever part of it did start.</summary>
     public async Task StartAsync()
