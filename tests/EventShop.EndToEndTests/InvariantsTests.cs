@@ -10,10 +10,11 @@ public sealed class InvariantsTests(EventShopSystem system)
 {
     static readonly string[] EveryCheck =
     [
-        "orders.nothing-pending-past-budget", "orders.outbox-nothing-parked",
+        "orders.nothing-pending-past-budget", "orders.outbox-nothing-parked", "orders.error-queues-nothing-parked",
         "accounts.balances-match-ledger", "accounts.ledger-consistent", "accounts.money-conserved", "accounts.outbox-nothing-parked",
-        "points.balances-match-ledger", "points.outbox-nothing-parked",
-        "sagas.nothing-stuck-past-budget", "sagas.no-compensation-failed", "sagas.outbox-nothing-parked",
+        "accounts.error-queues-nothing-parked",
+        "points.balances-match-ledger", "points.outbox-nothing-parked", "points.error-queues-nothing-parked",
+        "sagas.nothing-stuck-past-budget", "sagas.no-compensation-failed", "sagas.outbox-nothing-parked", "sagas.error-queues-nothing-parked",
         "merchants-credited-completed-totals", "customers-paid-completed-totals", "points-match-completed-orders",
         "order-status-matches-saga-outcome",
     ];

@@ -83,7 +83,8 @@ public sealed class MessagingTestHost : IAsyncDisposable
     public IBus Bus => Services.GetRequiredService<IBus>();
 
     public static async Task<MessagingTestHost> StartAsync(BrokerEndpoint broker, string vhost, string connectionString,
-        Action<IBusRegistrationConfigurator> register, Dictionary<string, string?>? settings = null, bool waitUntilHealthy = true)
+        Action<IBusRegistrationConfigurator> register, Dictionary<string, string?>? settings = null, bool waitUntilHealthy = true,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -103,6 +104,7 @@ public sealed class MessagingTestHost : IAsyncDisposable
         builder.Services.AddDbContext<ProbeDbContext>(options => options.UseNpgsql(connectionString).LeaveFailedCommandsToTheirCallers());
         builder.Services.AddTransactionalMessaging<ProbeDbContext>(builder.Configuration);
         builder.AddEventShopBus(register);
+        services?.Invoke(builder.Services);
 
         var host = builder.Build();
         await using (var scope = host.Services.CreateAsyncScope())

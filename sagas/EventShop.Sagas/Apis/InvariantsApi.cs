@@ -1,4 +1,5 @@
 using EventShop.Messaging.Hosting.Invariants;
+using EventShop.Messaging.Hosting.Redelivery;
 using EventShop.Messaging.Outbox;
 using EventShop.Sagas.Infrastructure;
 using EventShop.Sagas.OrderPlacement;
@@ -25,7 +26,7 @@ public static class InvariantsApi
     }
 
     static async Task<Results<Ok<InvariantReport>, ValidationProblem>> Report(HttpRequest request, SagasDbContext db,
-        IOptions<OutboxRelayOptions> outbox, IOptions<OrderPlacementOptions> saga, IConfiguration configuration,
+        IOptions<OutboxRelayOptions> outbox, ErrorQueueCensus errorQueues, IOptions<OrderPlacementOptions> saga, IConfiguration configuration,
         CancellationToken cancellationToken)
     {
         var (cut, problem) = await InvariantSnapshot.ReadRequestAsync(request);
@@ -64,6 +65,7 @@ public static class InvariantsApi
             cancellationToken, parameters);
 
         await snapshot.CheckNothingParkedAsync("sagas", outbox.Value.MaxAttempts, cancellationToken);
+        snapshot.CheckNoMessageForAnOperator("sagas", errorQueues);
         return TypedResults.Ok(snapshot.Report());
     }
 }

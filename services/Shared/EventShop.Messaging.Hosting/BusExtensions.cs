@@ -1,8 +1,11 @@
 using EventShop.Messaging;
+using EventShop.Messaging.Hosting.Redelivery;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -18,6 +21,7 @@ public static class BusExtensions
     {
         var settings = builder.Configuration.GetSection(RabbitMqSettings.Section).Get<RabbitMqSettings>() ?? new RabbitMqSettings();
         var faultsEnabled = MessagingServiceCollectionExtensions.FaultsEnabled(builder.Configuration);
+        var receiveQueues = new ReceiveQueues();
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -30,6 +34,7 @@ public static class BusExtensions
 
             bus.AddConfigureEndpointsCallback((queue, endpoint) =>
             {
+                receiveQueues.Add(queue);
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
                 {
                     rabbit.SetQuorumQueue();
@@ -63,6 +68,9 @@ public static class BusExtensions
 
                 // Transient failures (a deadlock, a lost database connection) are retried in-process with backoff;
                 // a message that still fails goes to its _error queue with the exception, and the saga's step timeout moves the order on.
+                // One still failing for a transient cause is recorded as such (outside the retry), and the service's
+                // ErrorQueueRedeliverer delivers it again once its database answers (ADR 0008 point 9).
+                rabbit.UseFilter(new TransientFailureFilter());
                 rabbit.UseMessageRetry(retry =>
                 {
                     retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
@@ -75,6 +83,12 @@ public static class BusExtensions
             });
         });
 
+        builder.Services.AddSingleton(receiveQueues);
+        builder.Services.AddSingleton<ErrorQueueCensus>();
+        builder.Services.Configure<ErrorQueueRedeliveryOptions>(builder.Configuration.GetSection(ErrorQueueRedeliveryOptions.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService(provider => new ErrorQueueRedeliverer(receiveQueues, provider.GetRequiredService<ErrorQueueCensus>(), provider.GetRequiredService<IOptions<ErrorQueueRedeliveryOptions>>(),
+            settings, provider, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ErrorQueueRedeliverer>>()));
         builder.Services.AddHostedService(provider => new ReceiveEndpointWatchdog(provider.GetRequiredService<IBusControl>(), settings,
             provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ReceiveEndpointWatchdog>>()));
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("MassTransit").AddSource("EventShop.Messaging"));

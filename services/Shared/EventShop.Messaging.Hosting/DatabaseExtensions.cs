@@ -27,6 +27,9 @@ public static class DatabaseExtensions
     /// </summary>
     public const string MigrationsSuffix = "Migrations";
 
+    /// <summary>Tags the service's database health check: the error-queue redeliverer waits while it fails.</summary>
+    public const string DatabaseHealthTag = "database";
+
     /// <summary>Tells this process's database connections from those of other replicas of the same service.</summary>
     static readonly string ProcessInstance = Guid.NewGuid().ToString("N")[..8];
 
@@ -69,7 +72,7 @@ public static class DatabaseExtensions
             .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", "public"))
             .UseQueryTrackingBehavior(QueryTrackingBehavior.TrackAll)
             .LeaveFailedCommandsToTheirCallers());
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database");
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TDbContext>>($"{connectionName}-database", tags: [DatabaseHealthTag]);
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddNpgsqlInstrumentation());
         return builder;

@@ -16,4 +16,8 @@ public static class MessagingMetrics
     /// <summary>Two first events for one saga raced: one inserted the row, the other found it there (and is retried).</summary>
     public static readonly Counter<long> SagaInsertConflicts = Meter.CreateCounter<long>("eventshop.saga.insert_conflicts", "{conflict}",
         "Saga inserts that found the row already inserted by a concurrent message");
+
+    /// <summary>Messages an error queue held for a transient failure, delivered again to their queue (ADR 0008 point 9).</summary>
+    public static readonly Counter<long> Redelivered = Meter.CreateCounter<long>("eventshop.error_queue.redelivered", "{message}",
+        "Messages delivered again from an error queue after a transient failure");
 }

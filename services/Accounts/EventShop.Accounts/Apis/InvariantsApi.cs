@@ -1,5 +1,6 @@
 using EventShop.Accounts.Infrastructure;
 using EventShop.Messaging.Hosting.Invariants;
+using EventShop.Messaging.Hosting.Redelivery;
 using EventShop.Messaging.Outbox;
 using EventShop.ServiceDefaults;
 using EventShop.ServiceDefaults.Invariants;
@@ -36,7 +37,7 @@ public static class InvariantsApi
         """;
 
     static async Task<Results<Ok<InvariantReport>, ValidationProblem>> Report(HttpRequest request, AccountsDbContext db,
-        IOptions<OutboxRelayOptions> outbox, CancellationToken cancellationToken)
+        IOptions<OutboxRelayOptions> outbox, ErrorQueueCensus errorQueues, CancellationToken cancellationToken)
     {
         var (cut, problem) = await InvariantSnapshot.ReadRequestAsync(request);
         if (problem is not null)
@@ -101,6 +102,7 @@ public static class InvariantsApi
             """, cancellationToken, parameters);
 
         await snapshot.CheckNothingParkedAsync("accounts", outbox.Value.MaxAttempts, cancellationToken);
+        snapshot.CheckNoMessageForAnOperator("accounts", errorQueues);
         return TypedResults.Ok(snapshot.Report());
     }
 }

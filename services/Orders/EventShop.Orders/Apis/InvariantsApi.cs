@@ -1,4 +1,5 @@
 using EventShop.Messaging.Hosting.Invariants;
+using EventShop.Messaging.Hosting.Redelivery;
 using EventShop.Messaging.Outbox;
 using EventShop.Orders.Infrastructure;
 using EventShop.ServiceDefaults;
@@ -29,7 +30,7 @@ public static class InvariantsApi
     }
 
     static async Task<Results<Ok<InvariantReport>, ValidationProblem>> Report(HttpRequest request, OrdersDbContext db,
-        IOptions<OutboxRelayOptions> outbox, IConfiguration configuration, CancellationToken cancellationToken)
+        IOptions<OutboxRelayOptions> outbox, ErrorQueueCensus errorQueues, IConfiguration configuration, CancellationToken cancellationToken)
     {
         var (cut, problem) = await InvariantSnapshot.ReadRequestAsync(request);
         if (problem is not null)
@@ -65,6 +66,7 @@ public static class InvariantsApi
             $"""SELECT "Status", sum(hashtextextended("OrderId"::text, 0)) {Settled} GROUP BY "Status" """, cancellationToken, settledBefore);
 
         await snapshot.CheckNothingParkedAsync("orders", outbox.Value.MaxAttempts, cancellationToken);
+        snapshot.CheckNoMessageForAnOperator("orders", errorQueues);
         return TypedResults.Ok(snapshot.Report(unsettled));
     }
 }

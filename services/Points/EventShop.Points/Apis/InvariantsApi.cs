@@ -1,4 +1,5 @@
 using EventShop.Messaging.Hosting.Invariants;
+using EventShop.Messaging.Hosting.Redelivery;
 using EventShop.Messaging.Outbox;
 using EventShop.Points.Infrastructure;
 using EventShop.ServiceDefaults;
@@ -21,7 +22,7 @@ public static class InvariantsApi
     }
 
     static async Task<Results<Ok<InvariantReport>, ValidationProblem>> Report(HttpRequest request, PointsDbContext db,
-        IOptions<OutboxRelayOptions> outbox, CancellationToken cancellationToken)
+        IOptions<OutboxRelayOptions> outbox, ErrorQueueCensus errorQueues, CancellationToken cancellationToken)
     {
         var (cut, problem) = await InvariantSnapshot.ReadRequestAsync(request);
         if (problem is not null)
@@ -49,6 +50,7 @@ public static class InvariantsApi
             """, cancellationToken, cut!.Unsettled ?? [], cut.SettledBefore!.Value);
 
         await snapshot.CheckNothingParkedAsync("points", outbox.Value.MaxAttempts, cancellationToken);
+        snapshot.CheckNoMessageForAnOperator("points", errorQueues);
         return TypedResults.Ok(snapshot.Report());
     }
 }

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Globalization;
+using EventShop.Messaging.Hosting.Redelivery;
 using EventShop.Messaging.Outbox;
 using EventShop.ServiceDefaults;
 using EventShop.ServiceDefaults.Invariants;
@@ -111,7 +112,20 @@ public sealed class InvariantSnapshot : IAsyncDisposable
         var parked = await ScalarAsync("""SELECT count(*) FROM messaging.outbox_messages WHERE "Attempts" >= $1""", cancellationToken, maxAttempts);
         Check($"{service}.outbox-nothing-parked", parked == 0, parked == 0
             ? "no outbox row is parked"
-            : $"{parked} outbox row(s) parked after {maxAttempts} failed publishes; GET /api/failures lists them once it exists, the relay retries them");
+            : $"{parked} outbox row(s) parked after {maxAttempts} failed publishes; GET /api/failures lists them, the relay retries them");
+    }
+
+    /// <summary>
+    /// Messages in the service's error queues that no automatic redelivery will take (ADR 0008 point 9), as the redeliverer
+    /// last saw them (every few seconds); those still within their redelivery budget are not parked.
+    /// </summary>
+    public void CheckNoMessageForAnOperator(string service, ErrorQueueCensus errorQueues)
+    {
+        var parked = errorQueues.ForAnOperator;
+        Check($"{service}.error-queues-nothing-parked", parked.Count == 0, parked.Count == 0
+            ? "no message waits for an operator in an error queue"
+            : Describe("message(s) wait for an operator (GET /api/failures) after a failure that does not pass by itself or their redeliveries",
+                [.. parked.Select(q => $"{q.Key} ({q.Value})")]));
     }
 
     public InvariantReport Report(Guid[]? unsettled = null) => new([.. _checks], _totals, unsettled);

@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace EventShop.Messaging.Hosting.Redelivery;
+
+/// <summary>
+/// Delivers again, with a budget, the messages this service's consumers failed for a transient cause (ADR 0008 point 9).
+/// A database outage longer than the in-process retries leaves every message in flight in an error queue; their orders heal
+/// through the deadlines and the reconciler, but the messages would wait there for a person who has nothing to decide.
+/// <para>
+/// Each service looks only at its own queues' <c>_error</c> queues, as its own broker user (ADR 0020): a passive declare
+/// per queue each <see cref="ErrorQueueRedeliveryOptions.Interval"/>, and a walk only when a depth changed or a wait ran out. A walk
+/// takes each message unacknowledged (basic.get), publishes the ones <see cref="RedeliveryPlan"/> says are due to the queue's
+/// exchange (mandatory, confirmed) before acknowledging them, and hands the rest back. Nothing is walked while the service's
+/// database is unreachable: the cause is still there and the budget is not spent. A crash between publish and ack leaves a
+/// copy in both queues; the receiver's inbox makes its effect happen once. Replicas walk concurrently without harm: the
+/// broker hands each message to one of them.
+/// </para>
+/// </summary>
+public sealed partial class ErrorQueueRedeliverer : BackgroundService
+{
+    const int MaxPerWalk = 1000;
+
+    readonly ReceiveQueues _queues;
+    readonly ErrorQueueCensus _census;
+    readonly ErrorQueueRedeliveryOptions _options;
+    readonly RabbitMqSettings _broker;
+    readonly IServiceProvider _services;
+    readonly TimeProvider _time;
+    readonly ILogger<ErrorQueueRedeliverer> _logger;
+    readonly Dictionary<string, QueueWatch> _watches = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, long> _depths = new(StringComparer.Ordinal);
+    IConnection? _connection;
+
+    public ErrorQueueRedeliverer(ReceiveQueues queues, ErrorQueueCensus census, IOptions<ErrorQueueRedeliveryOptions> options, RabbitMqSettings broker, IServiceProvider services,
+        TimeProvider time, ILogger<ErrorQueueRedeliverer> logger)
+    {
+        (_queues, _census, _options, _broker, _services, _time, _logger) = (queues, census, options.Value, broker, services, time, logger);
+        MessagingMetrics.Meter.CreateObservableGauge("eventshop.error_queue.messages",
+            () => _depths.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("queue", d.Key))),
+            "{message}", "Messages waiting in each of this service's error queues, as last seen");
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+            return;
+        using var timer = new PeriodicTimer(_options.Interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await PassAsync(stoppingToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // The broker away or the connection broken: the bus's reconnects and the watchdog deal with the broker;
+                    // this pass is tried again on the next tick, on a new connection.
+                    LogPassFailed(exception);
+                    await DropConnectionAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await DropConnectionAsync();
+        }
+    }
+
+    async Task PassAsync(CancellationToken cancellationToken)
+    {
+        var queues = _queues.Names;
+        if (queues.Count == 0)
+            return;
+        var connection = await ConnectionAsync(cancellationToken);
+        bool? databaseReachable = null;
+        foreach (var queue in queues)
+        {
+            var errorQueue = queue + "_error";
+            var depth = await DepthAsync(connection, errorQueue, cancellationToken);
+            _depths[errorQueue] = depth;
+            if (depth == 0)
+            {
+                _watches.Remove(errorQueue);
+                _census.Record(errorQueue, 0);
+                continue;
+            }
+            var watch = _watches.GetValueOrDefault(errorQueue);
+            if (watch is not null && watch.Depth == depth && _time.GetTimestamp() < watch.WalkAgainAt)
+                continue;
+
+            databaseReachable ??= await DatabaseReachableAsync(cancellationToken);
+            if (databaseReachable == false)
+                return;
+            var walked = await WalkAsync(connection, queue, errorQueue, watch, cancellationToken);
+            _watches[errorQueue] = walked;
+            _depths[errorQueue] = walked.Depth;
+            _census.Record(errorQueue, walked.Reported.Count);
+        }
+    }
+
+    async Task<QueueWatch> WalkAsync(IConnection connection, string queue, string errorQueue, QueueWatch? previous, CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        var next = new QueueWatch();
+        var soonest = TimeSpan.MaxValue;
+        var redelivered = 0;
+        ulong lastKept = 0;
+        await using var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
+        try
+        {
+            for (var i = 0; i < MaxPerWalk; i++)
+            {
+                var delivery = await channel.BasicGetAsync(errorQueue, autoAck: false, cancellationToken);
+                if (delivery is null)
+                    break;
+                var key = delivery.BasicProperties.MessageId ?? Convert.ToHexString(SHA256.HashData(delivery.Body.Span));
+                var seenAt = previous?.FirstSeen.GetValueOrDefault(key) is > 0 and var earlier ? earlier : now;
+                var headers = delivery.BasicProperties.Headers;
+                var (verdict, wait) = RedeliveryPlan.Decide(headers, _time.GetElapsedTime(seenAt, now), _options);
+
+                if (verdict == RedeliveryVerdict.DeliverAgain && await TryDeliverAgainAsync(channel, queue, delivery, cancellationToken))
+                {
+                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+                    MessagingMetrics.Redelivered.Add(1, new KeyValuePair<string, object?>("queue", queue));
+                    redelivered++;
+                    continue;
+                }
+
+                lastKept = delivery.DeliveryTag;
+                next.Depth++;
+                next.FirstSeen[key] = seenAt;
+                if (verdict == RedeliveryVerdict.ForAnOperator)
+                {
+                    next.Reported.Add(key);
+                    if (previous?.Reported.Contains(key) != true)
+                        LogLeftForOperator(errorQueue, key, RedeliveryPlan.Redeliveries(headers));
+                }
+                else
+                {
+                    soonest = verdict == RedeliveryVerdict.Wait && wait < soonest ? wait : soonest;
+                }
+            }
+        }
+        finally
+        {
+            // Everything kept goes back (those acknowledged above are not covered: a multiple nack takes only unacknowledged
+            // tags up to the one given). Closing the channel would hand them back too.
+            if (lastKept > 0 && channel.IsOpen)
+                await channel.BasicNackAsync(lastKept, multiple: true, requeue: true, CancellationToken.None);
+        }
+
+        if (redelivered > 0)
+            LogRedelivered(redelivered, errorQueue, queue);
+        next.WalkAgainAt = soonest == TimeSpan.MaxValue ? long.MaxValue : now + (long)(soonest.TotalSeconds * _time.TimestampFrequency);
+        return next;
+    }
+
+    async Task<bool> TryDeliverAgainAsync(IChannel channel, string queue, BasicGetResult delivery, CancellationToken cancellationToken)
+    {
+        var properties = new BasicProperties(delivery.BasicProperties) { Headers = RedeliveryPlan.HeadersForRedelivery(delivery.BasicProperties.Headers) };
+        try
+        {
+            // The endpoint's exchange of the same name (MassTransit binds it to its queue); the service may publish there,
+            // not to the default exchange (infra/broker-permissions).
+            await channel.BasicPublishAsync(queue, "", mandatory: true, properties, delivery.Body, cancellationToken);
+            return true;
+        }
+        catch (PublishException exception)
+        {
+            // Returned (no queue bound) or refused by the broker: the message stays in the error queue, tried again later.
+            LogPublishRefused(exception, queue);
+            return false;
+        }
+    }
+
+    static async Task<uint> DepthAsync(IConnection connection, string queue, CancellationToken cancellationToken)
+    {
+        // A queue that does not exist closes its channel: one channel per declare keeps the connection usable.
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
+        }
+        catch (OperationInterruptedException)
+        {
+            return 0;
+        }
+    }
+
+    async Task<bool> DatabaseReachableAsync(CancellationToken cancellationToken)
+    {
+        if (_services.GetService<HealthCheckService>() is not { } health)
+            return true;
+        var report = await health.CheckHealthAsync(check => check.Tags.Contains(DatabaseExtensions.DatabaseHealthTag), cancellationToken);
+        return report.Status == HealthStatus.Healthy;
+    }
+
+    async Task<IConnection> ConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { IsOpen: true } open)
+            return open;
+        await DropConnectionAsync();
+        var factory = new ConnectionFactory
+        {
+            HostName = _broker.Host, Port = _broker.Port, VirtualHost = _broker.VirtualHost, UserName = _broker.Username, Password = _broker.Password,
+            ClientProvidedName = $"{AppDomain.CurrentDomain.FriendlyName}-redelivery", AutomaticRecoveryEnabled = false,
+        };
+        return _connection = await factory.CreateConnectionAsync(cancellationToken);
+    }
+
+    async Task DropConnectionAsync()
+    {
+        if (_connection is null)
+            return;
+        try
+        {
+            await _connection.DisposeAsync();
+        }
+        catch (Exception exception) when (exception is AlreadyClosedException or OperationInterruptedException or IOException)
+        {
+        }
+        _connection = null;
+    }
+
+    /// <summary>What the last walk of one error queue left there.</summary>
+    sealed class QueueWatch
+    {
+        public uint Depth { get; set; }
+        public long WalkAgainAt { get; set; } = long.MaxValue;
+        public Dictionary<string, long> FirstSeen { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Reported { get; } = new(StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} message(s) from {ErrorQueue} again to {Queue}: they had failed for a transient cause")]
+    partial void LogRedelivered(int count, string errorQueue, string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} in {ErrorQueue} waits for an operator (GET /api/failures): it failed for a cause that does not pass by itself, or after {Redeliveries} automatic redeliveries")]
+    partial void LogLeftForOperator(string errorQueue, string messageId, int redeliveries);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The broker did not route a redelivery to {Queue}; the message stays in its error queue")]
+    partial void LogPublishRefused(Exception exception, string queue);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Looking at the error queues failed; trying again on the next tick")]
+    partial void LogPassFailed(Exception exception);
+}
