@@ -92,24 +92,46 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
             var errorQueue = queue + "_error";
             var depth = await DepthAsync(connection, errorQueue, cancellationToken);
             _depths[errorQueue] = depth;
-            if (depth == 0)
-            {
-                _watches.Remove(errorQueue);
-                _census.Record(errorQueue, 0);
-                continue;
-            }
-            var watch = _watches.GetValueOrDefault(errorQueue);
-            if (watch is not null && watch.Depth == depth && _time.GetTimestamp() < watch.WalkAgainAt)
+            if (!NeedsWalk(errorQueue, depth))
                 continue;
 
             databaseReachable ??= await DatabaseReachableAsync(cancellationToken);
             if (databaseReachable == false)
                 return;
-            var walked = await WalkAsync(connection, queue, errorQueue, watch, cancellationToken);
+            var walked = await WalkAsync(connection, queue, errorQueue, _watches.GetValueOrDefault(errorQueue), cancellationToken);
             _watches[errorQueue] = walked;
-            _depths[errorQueue] = walked.Depth;
             _census.Record(errorQueue, walked.Reported.Count);
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="errorQueue"/> must be walked: it has messages nobody looked at yet (deeper than after the last
+    /// walk), or a redelivery is due. A queue that only got shallower is not walked: the operator console's walk (and a
+    /// test's look) takes messages for a moment and hands them back, and walking then would hide them from it in turn. A
+    /// lower depth is believed when two passes in a row see it, which a look of less than an interval never shows.
+    /// </summary>
+    bool NeedsWalk(string errorQueue, uint depth)
+    {
+        var watch = _watches.GetValueOrDefault(errorQueue);
+        var walkDue = watch is null || _time.GetTimestamp() >= watch.WalkAgainAt || depth > watch.Depth;
+        if (watch is not null && !walkDue)
+        {
+            if (depth == watch.Depth)
+                watch.LowerDepthSeen = null;
+            else if (watch.LowerDepthSeen == depth)
+                (watch.Depth, watch.LowerDepthSeen) = (depth, null);
+            else
+                watch.LowerDepthSeen = depth;
+        }
+        if (depth == 0 && (walkDue || watch!.Depth == 0))
+        {
+            _watches.Remove(errorQueue);
+            _census.Record(errorQueue, 0);
+            return false;
+        }
+        if (!walkDue)
+            _census.Record(errorQueue, Math.Min(watch!.Reported.Count, (int)depth));
+        return walkDue;
     }
 
     async Task<QueueWatch> WalkAsync(IConnection connection, string queue, string errorQueue, QueueWatch? previous, CancellationToken cancellationToken)
@@ -242,6 +264,7 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
     {
         public uint Depth { get; set; }
         public long WalkAgainAt { get; set; } = long.MaxValue;
+        public uint? LowerDepthSeen { get; set; }
         public Dictionary<string, long> FirstSeen { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Reported { get; } = new(StringComparer.Ordinal);
     }
