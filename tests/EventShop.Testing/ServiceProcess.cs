@@ -33,6 +33,21 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
     /// <summary>How many times the supervisor restarted the process.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 
+    /// <summary>
+    /// The exit code of the last process that ended on its own (not killed by the test), and when: what a supervisor sees,
+    /// for example 70 from a service whose receive endpoint stayed down (ReceiveEndpointWatchdog). Null until one did.
+    /// </summary>
+    public (int Code, DateTime At)? LastExit
+    {
+        get
+        {
+            lock (_lifecycle)
+                return _lastExit;
+        }
+    }
+
+    (int Code, DateTime At)? _lastExit;
+
     public string Name { get; } = name;
     public int Port { get; } = port;
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
@@ -119,7 +134,10 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
         TimeSpan backoff;
         lock (_lifecycle)
         {
-            if (!Supervise || _stoppedByTest || !ReferenceEquals(process, _process))
+            if (_stoppedByTest || !ReferenceEquals(process, _process))
+                return;
+            _lastExit = (process.ExitCode, DateTime.UtcNow);
+            if (!Supervise)
                 return;
             if (DateTime.UtcNow - _startedAt > StableAfter)
                 _consecutiveRestarts = 0;
