@@ -19,12 +19,13 @@ public enum ErrorQueueAction
 
 /// <summary>
 /// The broker's <c>&lt;queue&gt;_error</c> queues, read without losing anything: messages are fetched unacknowledged
-/// (basic.get), looked at, and handed back (nack with requeue) unless an operator's action takes them. A retry publishes
+/// (basic.get), looked at, and put back at the end of the queue as copies (<see cref="KeepAsync"/>) unless an operator's
+/// action takes them. A retry publishes
 /// the message, unchanged and with its own message id, to the queue it failed on (publisher-confirmed, mandatory) before
 /// it is acknowledged in the error queue: a crash in between leaves a copy in both, and the receiver's inbox makes its
 /// effect happen once.
 /// </summary>
-public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpClientFactory httpClients, ILogger<ErrorQueues> logger)
+public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpClientFactory httpClients)
 {
     public const int MaxPerQueue = 1000;
     readonly BrokerSettings _settings = options.Value;
@@ -84,50 +85,58 @@ public sealed partial class ErrorQueues(IOptions<BrokerSettings> options, IHttpC
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
 
         var met = new List<(FailedMessage, ErrorQueueAction)>();
-        ulong lastTag = 0;
-        try
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // The messages there when the walk began, once each: a kept message goes back to the end of the queue.
+        var depth = (await channel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
+        for (var i = 0; i < Math.Min(depth, MaxPerQueue); i++)
         {
-            for (var i = 0; i < MaxPerQueue; i++)
+            var delivery = await channel.BasicGetAsync(queue, autoAck: false, cancellationToken);
+            if (delivery is null)
+                break;
+            var message = Describe(queue, delivery);
+            if (!seen.Add(message.MessageId))
             {
-                var delivery = await channel.BasicGetAsync(queue, autoAck: false, cancellationToken);
-                if (delivery is null)
-                    break;
-                lastTag = delivery.DeliveryTag;
-                var message = Describe(queue, delivery);
-                var action = decide(message);
-                if (action == ErrorQueueAction.Retry)
-                {
-                    var properties = new BasicProperties(delivery.BasicProperties)
-                    {
-                        Headers = delivery.BasicProperties.Headers?
-                            .Where(h => !h.Key.StartsWith("MT-Fault-", StringComparison.Ordinal) && h.Key != "MT-Reason" && !h.Key.StartsWith("x-", StringComparison.Ordinal))
-                            .ToDictionary(h => h.Key, h => h.Value),
-                    };
-                    await channel.BasicPublishAsync("", InputQueue(queue, message.Headers), mandatory: true, properties, delivery.Body, cancellationToken);
-                }
-                if (action != ErrorQueueAction.Keep)
-                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
-                met.Add((message, action));
+                // Our own copy came round: the rest of the originals are held elsewhere for now (a service's redeliverer).
+                await KeepAsync(channel, queue, delivery, cancellationToken);
+                break;
             }
-        }
-        finally
-        {
-            // Everything not taken goes back where it was (acknowledged ones are not covered by the multiple nack).
-            if (lastTag > 0 && channel.IsOpen)
+            var action = decide(message);
+            if (action == ErrorQueueAction.Retry)
             {
-                try
-                {
-                    await channel.BasicNackAsync(lastTag, multiple: true, requeue: true, CancellationToken.None);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    // Closing the channel hands them back as well.
-                    logger.LogWarning(exception, "Handing messages back to {Queue} failed; closing the channel returns them", queue);
-                }
+                await channel.BasicPublishAsync("", InputQueue(queue, message.Headers), mandatory: true,
+                    Copy(delivery, h => !h.StartsWith("MT-Fault-", StringComparison.Ordinal) && h != "MT-Reason" && !h.StartsWith("x-", StringComparison.Ordinal)),
+                    delivery.Body, cancellationToken);
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
             }
+            else if (action == ErrorQueueAction.Discard)
+            {
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+            }
+            else
+            {
+                await KeepAsync(channel, queue, delivery, cancellationToken);
+            }
+            met.Add((message, action));
         }
         return met;
     }
+
+    /// <summary>
+    /// Puts a message back at the end of its error queue as a new message (publisher-confirmed), then acknowledges the one
+    /// taken. Not a nack with requeue: error queues are quorum queues with the endpoint's delivery limit, every requeue counts
+    /// as a delivery, and at the limit the broker dead-letters the message to its own queue, which it drops as a dead-letter
+    /// cycle: looking at a failed message ten times lost it (issue 22). A crash in between leaves two copies, never none.
+    /// </summary>
+    static async Task KeepAsync(IChannel channel, string queue, BasicGetResult delivery, CancellationToken cancellationToken)
+    {
+        await channel.BasicPublishAsync("", queue, mandatory: true, Copy(delivery, h => h != "x-delivery-count"), delivery.Body, cancellationToken);
+        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+    }
+
+    static BasicProperties Copy(BasicGetResult delivery, Func<string, bool> keepHeader) => new(delivery.BasicProperties)
+    {
+        Headers = delivery.BasicProperties.Headers?.Where(h => keepHeader(h.Key)).ToDictionary(h => h.Key, h => h.Value),
+    };
 
     /// <summary>The queue the message failed on: MassTransit's fault header names it; a message the broker dead-lettered has none.</summary>
     static string InputQueue(string errorQueue, IReadOnlyDictionary<string, string>? headers)

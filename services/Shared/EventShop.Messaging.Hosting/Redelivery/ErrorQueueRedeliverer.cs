@@ -17,9 +17,10 @@ namespace EventShop.Messaging.Hosting.Redelivery;
 /// through the deadlines and the reconciler, but the messages would wait there for a person who has nothing to decide.
 /// <para>
 /// Each service looks only at its own queues' <c>_error</c> queues, as its own broker user (ADR 0020): a passive declare
-/// per queue each <see cref="ErrorQueueRedeliveryOptions.Interval"/>, and a walk only when a depth changed or a wait ran out. A walk
-/// takes each message unacknowledged (basic.get), publishes the ones <see cref="RedeliveryPlan"/> says are due to the queue's
-/// exchange (mandatory, confirmed) before acknowledging them, and hands the rest back. Nothing is walked while the service's
+/// per queue each <see cref="ErrorQueueRedeliveryOptions.Interval"/>, and a walk only when a queue got deeper or a wait ran out.
+/// A walk takes each message unacknowledged (basic.get), publishes the ones <see cref="RedeliveryPlan"/> says are due to the
+/// queue's exchange (mandatory, confirmed) before acknowledging them, and puts the rest back at the end of the error queue
+/// as copies (<see cref="KeepAsync"/>). Nothing is walked while the service's
 /// database is unreachable: the cause is still there and the budget is not spent. A crash between publish and ack leaves a
 /// copy in both queues; the receiver's inbox makes its effect happen once. Replicas walk concurrently without harm: the
 /// broker hands each message to one of them.
@@ -98,7 +99,7 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
             databaseReachable ??= await DatabaseReachableAsync(cancellationToken);
             if (databaseReachable == false)
                 return;
-            var walked = await WalkAsync(connection, queue, errorQueue, _watches.GetValueOrDefault(errorQueue), cancellationToken);
+            var walked = await WalkAsync(connection, queue, errorQueue, _watches.GetValueOrDefault(errorQueue), depth, cancellationToken);
             _watches[errorQueue] = walked;
             _census.Record(errorQueue, walked.Reported.Count);
         }
@@ -134,56 +135,50 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
         return walkDue;
     }
 
-    async Task<QueueWatch> WalkAsync(IConnection connection, string queue, string errorQueue, QueueWatch? previous, CancellationToken cancellationToken)
+    async Task<QueueWatch> WalkAsync(IConnection connection, string queue, string errorQueue, QueueWatch? previous, uint depth, CancellationToken cancellationToken)
     {
         var now = _time.GetTimestamp();
         var next = new QueueWatch();
         var soonest = TimeSpan.MaxValue;
         var redelivered = 0;
-        ulong lastKept = 0;
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
-        try
+        // The messages that were there when the pass looked, once each: a kept message goes back to the end of the queue.
+        for (var i = 0; i < Math.Min(depth, MaxPerWalk); i++)
         {
-            for (var i = 0; i < MaxPerWalk; i++)
+            var delivery = await channel.BasicGetAsync(errorQueue, autoAck: false, cancellationToken);
+            if (delivery is null)
+                break;
+            var key = delivery.BasicProperties.MessageId ?? Convert.ToHexString(SHA256.HashData(delivery.Body.Span));
+            var seenAgain = next.FirstSeen.ContainsKey(key);
+            var seenAt = previous?.FirstSeen.GetValueOrDefault(key) is > 0 and var earlier ? earlier : now;
+            var headers = delivery.BasicProperties.Headers;
+            var (verdict, wait) = RedeliveryPlan.Decide(headers, _time.GetElapsedTime(seenAt, now), _options);
+
+            if (!seenAgain && verdict == RedeliveryVerdict.DeliverAgain
+                && await TryPublishAsync(channel, queue, delivery, RedeliveryPlan.HeadersForRedelivery(headers), cancellationToken))
             {
-                var delivery = await channel.BasicGetAsync(errorQueue, autoAck: false, cancellationToken);
-                if (delivery is null)
-                    break;
-                var key = delivery.BasicProperties.MessageId ?? Convert.ToHexString(SHA256.HashData(delivery.Body.Span));
-                var seenAt = previous?.FirstSeen.GetValueOrDefault(key) is > 0 and var earlier ? earlier : now;
-                var headers = delivery.BasicProperties.Headers;
-                var (verdict, wait) = RedeliveryPlan.Decide(headers, _time.GetElapsedTime(seenAt, now), _options);
-
-                if (verdict == RedeliveryVerdict.DeliverAgain && await TryDeliverAgainAsync(channel, queue, delivery, cancellationToken))
-                {
-                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
-                    MessagingMetrics.Redelivered.Add(1, new KeyValuePair<string, object?>("queue", queue));
-                    redelivered++;
-                    continue;
-                }
-
-                lastKept = delivery.DeliveryTag;
-                next.Depth++;
-                next.FirstSeen[key] = seenAt;
-                if (verdict == RedeliveryVerdict.ForAnOperator)
-                {
-                    next.Reported.Add(key);
-                    if (previous?.Reported.Contains(key) != true)
-                        LogLeftForOperator(errorQueue, key, RedeliveryPlan.Redeliveries(headers));
-                }
-                else
-                {
-                    soonest = verdict == RedeliveryVerdict.Wait && wait < soonest ? wait : soonest;
-                }
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+                MessagingMetrics.Redelivered.Add(1, new KeyValuePair<string, object?>("queue", queue));
+                redelivered++;
+                continue;
             }
-        }
-        finally
-        {
-            // Everything kept goes back (those acknowledged above are not covered: a multiple nack takes only unacknowledged
-            // tags up to the one given). Closing the channel would hand them back too.
-            if (lastKept > 0 && channel.IsOpen)
-                await channel.BasicNackAsync(lastKept, multiple: true, requeue: true, CancellationToken.None);
+
+            await KeepAsync(channel, errorQueue, delivery, cancellationToken);
+            next.Depth++;
+            next.FirstSeen[key] = seenAt;
+            if (verdict == RedeliveryVerdict.ForAnOperator)
+            {
+                next.Reported.Add(key);
+                if (previous?.Reported.Contains(key) != true && !seenAgain)
+                    LogLeftForOperator(errorQueue, key, RedeliveryPlan.Redeliveries(headers));
+            }
+            else
+            {
+                soonest = verdict == RedeliveryVerdict.Wait && wait < soonest ? wait : soonest;
+            }
+            if (seenAgain)
+                break; // someone else holds the rest of the originals for now (the console's walk): they come back by themselves
         }
 
         if (redelivered > 0)
@@ -192,20 +187,39 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
         return next;
     }
 
-    async Task<bool> TryDeliverAgainAsync(IChannel channel, string queue, BasicGetResult delivery, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts a message back at the end of its error queue as a new message, then acknowledges the one taken. Not a nack with
+    /// requeue: the error queue is a quorum queue with the endpoint's delivery limit (MassTransit declares it with the
+    /// endpoint's arguments), every requeue counts as a delivery, and at the limit the broker dead-letters the message to its
+    /// own queue, which it then drops as a dead-letter cycle ("Dead-letter queues cycle detected", seen in issue 22). A copy
+    /// starts at no delivery. If the copy cannot be published, the message is handed back (counted) rather than lost.
+    /// </summary>
+    async Task KeepAsync(IChannel channel, string errorQueue, BasicGetResult delivery, CancellationToken cancellationToken)
     {
-        var properties = new BasicProperties(delivery.BasicProperties) { Headers = RedeliveryPlan.HeadersForRedelivery(delivery.BasicProperties.Headers) };
+        var headers = (delivery.BasicProperties.Headers ?? new Dictionary<string, object?>())
+            .Where(h => h.Key != "x-delivery-count").ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal);
+        if (await TryPublishAsync(channel, errorQueue, delivery, headers, cancellationToken))
+            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+        else
+            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, cancellationToken);
+    }
+
+    /// <summary>Publishes a copy of <paramref name="delivery"/> to <paramref name="exchange"/>, mandatory and confirmed.</summary>
+    async Task<bool> TryPublishAsync(IChannel channel, string exchange, BasicGetResult delivery, Dictionary<string, object?> headers,
+        CancellationToken cancellationToken)
+    {
+        var properties = new BasicProperties(delivery.BasicProperties) { Headers = headers };
         try
         {
-            // The endpoint's exchange of the same name (MassTransit binds it to its queue); the service may publish there,
-            // not to the default exchange (infra/broker-permissions).
-            await channel.BasicPublishAsync(queue, "", mandatory: true, properties, delivery.Body, cancellationToken);
+            // Each endpoint's queue and error queue has an exchange of its name (MassTransit binds them); the service may
+            // publish there, not to the default exchange (infra/broker-permissions).
+            await channel.BasicPublishAsync(exchange, "", mandatory: true, properties, delivery.Body, cancellationToken);
             return true;
         }
         catch (PublishException exception)
         {
-            // Returned (no queue bound) or refused by the broker: the message stays in the error queue, tried again later.
-            LogPublishRefused(exception, queue);
+            // Returned (no queue bound) or refused by the broker: the message stays where it is, tried again later.
+            LogPublishRefused(exception, exchange);
             return false;
         }
     }
@@ -275,8 +289,8 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} in {ErrorQueue} waits for an operator (GET /api/failures): it failed for a cause that does not pass by itself, or after {Redeliveries} automatic redeliveries")]
     partial void LogLeftForOperator(string errorQueue, string messageId, int redeliveries);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The broker did not route a redelivery to {Queue}; the message stays in its error queue")]
-    partial void LogPublishRefused(Exception exception, string queue);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The broker did not route a message to {Exchange}; it stays in its error queue")]
+    partial void LogPublishRefused(Exception exception, string exchange);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Looking at the error queues failed; trying again on the next tick")]
     partial void LogPassFailed(Exception exception);
