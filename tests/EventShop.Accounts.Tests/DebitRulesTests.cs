@@ -70,6 +70,24 @@ public sealed class DebitRulesTests
         Assert.Null(Account.RejectDebit(Customer(0m), Ledger(LedgerEntryType.Debit, LedgerEntryType.Refund), 25.00m));
     }
 
+    [Theory]
+    [InlineData("0.00"), InlineData("24.99"), InlineData("25.00"), InlineData("100.00")]
+    public void When_a_debit_is_paid_as_the_rule_decides_Should_never_take_the_balance_below_zero_nor_post_a_refused_one(string openingBalance)
+    {
+        // Issue 22, finding 8: with the balance check removed, only the database's constraint refused the overdraft and the
+        // tests failed on the reason text alone. This one fails on the balance and the ledger the rule leads to.
+        var opening = decimal.Parse(openingBalance, System.Globalization.CultureInfo.InvariantCulture);
+        var customer = Customer(opening);
+        var ledger = new List<LedgerEntry> { customer.OpeningEntry() };
+
+        if (Account.RejectDebit(customer, Ledger(), 25.00m) is null)
+            ledger.Add(customer.Post(OrderId, LedgerEntryType.Debit, -25.00m, Now));
+
+        Assert.True(customer.Balance >= 0m, $"balance {customer.Balance} after a debit of 25.00 from {opening:0.00}");
+        Assert.Equal(customer.Balance, ledger.Sum(x => x.Amount));
+        Assert.Equal(opening >= 25.00m ? opening - 25.00m : opening, customer.Balance);
+    }
+
     [Fact]
     public void Posting_a_debit_lowers_the_balance_and_returns_the_ledger_line_that_explains_it()
     {

@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
 using EventShop.Messaging;
+using EventShop.Messaging.Inbox;
 using EventShop.Messaging.Outbox;
 using EventShop.Messaging.Storage;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore;
+using MassTransit;
 using Npgsql;
 
 namespace EventShop.IntegrationTests;
@@ -158,6 +160,33 @@ public sealed class TableMapTests : IClassFixture<IsolatedInfrastructure>, IAsyn
         Assert.Throws<InvalidOperationException>(() => both.Row);
         Assert.Equal(1, (await _db.Counters.AsNoTracking().SingleAsync(x => x.CorrelationId == counter.CorrelationId)).Count);
         Assert.Empty(_db.ChangeTracker.Entries());
+    }
+
+    [Fact]
+    public async Task A_unit_of_work_Should_leave_the_outbox_and_inbox_times_to_the_databases_clock()
+    {
+        // Issue 22, finding 3 (ADR 0008): the relay's poll grace and the inbox retention compare these columns with now(), so
+        // no process may write them, whatever its entity says; a column with a database default is the database's to fill.
+        var inbox = new InboxMessage
+        {
+            Consumer = "clock-test", MessageId = NewId.NextGuid(), MessageType = "Probe", ProcessedAt = DateTimeOffset.UtcNow.AddHours(-1),
+        };
+        Guid messageId;
+        var before = await ScalarAsync<DateTimeOffset>("SELECT now() AS \"Value\"");
+        await using (var unitOfWork = new UnitOfWork(_db, new OutboxSignal()))
+        {
+            await unitOfWork.BeginAsync(CancellationToken.None);
+            unitOfWork.Insert(inbox);
+            messageId = unitOfWork.Publish(new Unrouted(3));
+            await unitOfWork.CommitAsync(CancellationToken.None);
+        }
+        var after = await ScalarAsync<DateTimeOffset>("SELECT now() AS \"Value\"");
+
+        var createdAt = await _db.Set<OutboxMessage>().AsNoTracking().Where(x => x.MessageId == messageId).Select(x => x.CreatedAt).SingleAsync();
+        var processedAt = await _db.Set<InboxMessage>().AsNoTracking().Where(x => x.Consumer == "clock-test" && x.MessageId == inbox.MessageId)
+            .Select(x => x.ProcessedAt).SingleAsync();
+        Assert.InRange(createdAt, before, after);
+        Assert.InRange(processedAt, before, after);
     }
 
     static MappedProbe NewProbe() => new()
