@@ -133,7 +133,8 @@ public sealed class NetworkPartitionTests(PartitionedAccountsSystem system, ITes
 
     async Task PartitionAsync(int port)
     {
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // Some traffic before the cut: on a warm system the first orders complete, so the batch has both outcomes to account for.
+        await Task.Delay(TimeSpan.FromSeconds(5));
         await system.Partition.PartitionAsync(port);
         try
         {
