@@ -62,6 +62,9 @@ install_missing() {
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   # The clock-skew battery test runs a saga host under its libfaketime (LD_PRELOAD).
   command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+  # The network partition battery tests run a service in a network namespace (ip netns) and cut it off with nftables.
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
+  command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from the distribution's packages"
     as_root apt-get update -qq

@@ -128,7 +128,11 @@ public class EventShopSystem : IAsyncLifetime
         foreach (var ((name, project, database), replica) in instances)
         {
             var process = ProcessName(name, replica);
-            _processes[process] = new ServiceProcess(process, project, ports[process], Environment(name, replica, database, ports)) { Supervise = Supervise };
+            _processes[process] = new ServiceProcess(process, project, ports[process], Environment(name, replica, database, ports))
+            {
+                Supervise = Supervise,
+                NetworkNamespace = NetworkNamespaceOf(process),
+            };
         }
 
         // The services first (they migrate their own databases, or wait for their migrate command), then the gateway in
@@ -203,9 +207,9 @@ public class EventShopSystem : IAsyncLifetime
             // Every replica is a destination of the gateway's cluster (it balances and health-checks them).
             for (var r = 1; r <= (IsReplicated(cluster) ? Replicas : 1); r++)
                 environment[$"ReverseProxy__Clusters__{cluster}__Destinations__{(r == 1 ? "primary" : $"replica{r}")}__Address"] =
-                    $"http://127.0.0.1:{ports[ProcessName(cluster, r)]}";
+                    $"http://{AddressOf(ProcessName(cluster, r))}:{ports[ProcessName(cluster, r)]}";
             // Where one service calls another directly (the dashboard and the saga host, for operators' lists and actions).
-            environment[$"Services__{cluster}"] = $"http://127.0.0.1:{ports[cluster]}";
+            environment[$"Services__{cluster}"] = $"http://{AddressOf(cluster)}:{ports[cluster]}";
         }
         foreach (var (key, value) in ExtraEnvironment(name).Concat(ReplicaEnvironment(name, replica)))
             environment[key] = value;
@@ -264,6 +268,14 @@ public class EventShopSystem : IAsyncLifetime
 
     public static bool IsParkingQueue(string queue) =>
         queue.EndsWith("_error", StringComparison.Ordinal) || queue.EndsWith("_skipped", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The network namespace a process runs in (a partition test's, <see cref="NetworkPartition"/>), null for the host's: the
+    /// other processes then reach it at the namespace's address, and the fixture points it at servers the namespace can reach.
+    /// </summary>
+    protected virtual NetworkPartition? NetworkNamespaceOf(string process) => null;
+
+    string AddressOf(string process) => NetworkNamespaceOf(process)?.NamespaceAddress.ToString() ?? "127.0.0.1";
 
     /// <summary>Lets a fixture change one service's configuration (for example a shorter poll interval).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) => [];

@@ -24,6 +24,14 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>
+    /// Also listen on the host's end of this partition's veth, trusting its namespace's address: so a service run in the
+    /// namespace reaches this server, and a test can cut it off (<see cref="NetworkPartition.PartitionAsync"/>).
+    /// </summary>
+    public NetworkPartition? ReachableFrom { get; init; }
+
+    string ListenAddresses => ReachableFrom is null ? "127.0.0.1" : $"127.0.0.1,{ReachableFrom.HostAddress}";
+
     public DatabaseEndpoint Endpoint => new("127.0.0.1", Port, _superuser, "unused-trust-auth");
 
     string DataDirectory => Path.Combine(_directory, "data");
@@ -55,6 +63,8 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
             Directory.CreateDirectory(_directory);
             await RunAsync("chown", "postgres:postgres", _directory);
             await AsPostgresAsync("initdb", "-D", DataDirectory, "-U", _superuser, "--auth=trust", "--no-sync");
+            if (ReachableFrom is not null)
+                await File.AppendAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), $"host all all {ReachableFrom.NamespaceAddress}/32 trust\n");
             await StartServerAsync();
         }
         catch
@@ -70,7 +80,7 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
     // fsync off: this server's data only has to survive a crash of PostgreSQL, not of the machine. Many connections:
     // six services with their pools reconnect at once after a restart.
     public Task StartServerAsync() => AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_directory, "server.log"),
-        "-o", $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off", "start");
+        "-o", $"-p {Port} -k {_directory} -c listen_addresses={ListenAddresses} -c max_connections=300 -c fsync=off", "start");
 
     public async ValueTask DisposeAsync()
     {

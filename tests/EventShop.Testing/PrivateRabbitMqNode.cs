@@ -35,6 +35,12 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
     /// </summary>
     public string? DefinitionsFile { get; init; }
 
+    /// <summary>
+    /// Also listen on the host's end of this partition's veth, and let guest in from there (RabbitMQ admits it from loopback
+    /// only): so a service run in the namespace reaches this node, and a test can cut it off (<see cref="NetworkPartition.PartitionAsync"/>).
+    /// </summary>
+    public NetworkPartition? ReachableFrom { get; init; }
+
     /// <summary>For <c>rabbitmqctl -n</c>.</summary>
     public string NodeName => _nodeName;
 
@@ -106,6 +112,9 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
             File.Copy(DefinitionsFile, copy, overwrite: true);
             configuration.Add($"load_definitions = {copy}");
         }
+
+        if (ReachableFrom is not null)
+            configuration.AddRange([$"listeners.tcp.1 = 127.0.0.1:{Port}", $"listeners.tcp.2 = {ReachableFrom.HostAddress}:{Port}", "loopback_users = none"]);
 
         if (configuration.Count > 0)
             File.WriteAllLines(Path.Combine(_directory, "rabbitmq.conf"), configuration);
@@ -217,7 +226,7 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
             ["RABBITMQ_PLUGINS_EXPAND_DIR"] = Path.Combine(_directory, "plugins-expand"),
             ["RABBITMQ_QUORUM_DIR"] = Path.Combine(_directory, "quorum"),
         };
-        if (WithManagement || DefinitionsFile is not null)
+        if (WithManagement || DefinitionsFile is not null || ReachableFrom is not null)
             environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(_directory, "rabbitmq.conf");
         return environment;
     }

@@ -48,9 +48,15 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
 
     (int Code, DateTime At)? _lastExit;
 
+    /// <summary>
+    /// Run the process in this network namespace (<c>ip netns exec</c>, which execs the program itself: the process is the
+    /// service's, so a kill reaches it), listening on <see cref="NetworkPartition.NamespaceAddress"/> instead of loopback.
+    /// </summary>
+    public NetworkPartition? NetworkNamespace { get; init; }
+
     public string Name { get; } = name;
     public int Port { get; } = port;
-    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+    public Uri BaseAddress => new($"http://{NetworkNamespace?.NamespaceAddress.ToString() ?? "127.0.0.1"}:{Port}");
     public bool IsRunning => _process is { HasExited: false };
     public int? ProcessId => _process?.Id;
 
@@ -114,7 +120,8 @@ public sealed class ServiceProcess(string name, string projectDirectory, int por
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: build the solution first (dotnet build EventShop.sln -c {RepositoryLayout.Configuration}).");
 
-        var startInfo = new ProcessStartInfo("dotnet", [dll, .. arguments])
+        var startInfo = new ProcessStartInfo(NetworkNamespace is null ? "dotnet" : "ip",
+            NetworkNamespace is null ? [dll, .. arguments] : [.. NetworkNamespace.ExecPrefix, "dotnet", dll, .. arguments])
         {
             WorkingDirectory = binaries,
             RedirectStandardOutput = true,
