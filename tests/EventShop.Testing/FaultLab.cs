@@ -42,7 +42,11 @@ public sealed class FaultLab(EventShopSystem system)
             throw new InvalidOperationException($"deleting fault rule {id}: {(int)response.StatusCode}");
     }
 
-    /// <summary>The messages waiting in <paramref name="queue"/>, read and put back (the management API's get with requeue).</summary>
+    /// <summary>
+    /// The messages waiting in <paramref name="queue"/>, read and put back (the management API's get with requeue). Each look
+    /// counts as a delivery of every message of a quorum queue, and at the error queue's delivery limit (10) the broker drops
+    /// the message as a dead-letter cycle: a test looks a few times, never in a long poll (count with the queue's depth).
+    /// </summary>
     public async Task<JsonElement[]> PeekAsync(string queue)
     {
         using var http = TestInfrastructure.ManagementClient(system.Broker);
