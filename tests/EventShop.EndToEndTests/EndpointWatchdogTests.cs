@@ -20,8 +20,11 @@ public sealed class WatchdogEventShopSystem : EventShopSystem
     protected override TimeSpan StepTimeout => TimeSpan.FromSeconds(30);
 
     // Every service gets the small budget, not only the one whose queue breaks: none of the others may end itself meanwhile.
+    // While debit-customer is the test's unbound queue, the saga's DebitCustomer rows are returned unroutable and park after
+    // their attempts (ADR 0008 point 4); parked rows are tried again every 5 min in production, every 10 s here, so the
+    // orders settle within the test once the queue is repaired (a slow CI run parked some: "outboxes did not drain").
     protected override IEnumerable<KeyValuePair<string, string>> ExtraEnvironment(string service) =>
-        [new("RabbitMq__EndpointRecoveryBudget", RecoveryBudget.ToString("c"))];
+        [new("RabbitMq__EndpointRecoveryBudget", RecoveryBudget.ToString("c")), new("Messaging__Outbox__ParkedRetryInterval", "00:00:10")];
 }
 
 /// <summary>
@@ -53,8 +56,9 @@ public sealed class EndpointWatchdogTests(WatchdogEventShopSystem system, ITestO
 
         await batch.SubmitWhileAsync(minimumOrders: 10, unitPrice: 5m, disruption: async () =>
         {
-            await EventuallyAsync(() => Task.FromResult(accounts.LastExit is not null), TimeSpan.FromSeconds(30),
-                $"accounts did not end itself within 30 s of its queue breaking (budget {WatchdogEventShopSystem.RecoveryBudget.TotalSeconds} s)");
+            // Usually 7-8 s; once over 30 s while another test system ran beside it on the 2 cores (cause not found, 2026-12-03).
+            await EventuallyAsync(() => Task.FromResult(accounts.LastExit is not null), TimeSpan.FromSeconds(60),
+                $"accounts did not end itself within 60 s of its queue breaking (budget {WatchdogEventShopSystem.RecoveryBudget.TotalSeconds} s)");
             exited = clock.Elapsed;
             Assert.Equal(WatchdogExitCode, accounts.LastExit!.Value.Code);
 
@@ -64,7 +68,7 @@ public sealed class EndpointWatchdogTests(WatchdogEventShopSystem system, ITestO
 
             // The new process cannot declare the queue either: its endpoint never comes up, and it ends itself in turn.
             var firstExit = accounts.LastExit!.Value.At;
-            await EventuallyAsync(() => Task.FromResult(accounts.LastExit!.Value.At > firstExit), TimeSpan.FromSeconds(30),
+            await EventuallyAsync(() => Task.FromResult(accounts.LastExit!.Value.At > firstExit), TimeSpan.FromSeconds(60),
                 "the restarted accounts, whose endpoint could not start either, did not end itself");
             exitedAgain = clock.Elapsed;
             Assert.Equal(WatchdogExitCode, accounts.LastExit!.Value.Code);
