@@ -324,30 +324,40 @@ public sealed class ScenarioRunner(Gateway gateway, bool restartsCrashedServices
         }
     }
 
-    /// <summary>The system's own continuous check. Other runs may be mid-flight, so a failing verdict is asked again for a while.</summary>
+    /// <summary>
+    /// The system's own continuous check. Other runs may be mid-flight, so a failing verdict is asked again for a while.
+    /// Messages waiting for an operator in an error queue (<c>&lt;service&gt;.error-queues-nothing-parked</c>) are shown, not
+    /// held against the scenario: parking a message that failed past its retries is what a <c>fail</c> scenario expects, and
+    /// its orders' outcomes are what it checks.
+    /// </summary>
     async Task CheckSystemInvariantsAsync(Run run, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             var verdict = await gateway.GetAsync("/api/invariants", cancellationToken);
-            if (verdict.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True)
+            var failing = verdict.TryGetProperty("checks", out var checks) && checks.ValueKind == JsonValueKind.Array
+                ? checks.EnumerateArray().Where(c => c.TryGetProperty("ok", out var o) && o.ValueKind == JsonValueKind.False)
+                    .Select(c => (Name: Text(c, "name"), Detail: Text(c, "detail"))).ToArray()
+                : [];
+            var parked = failing.Where(c => c.Name?.EndsWith(ParkedMessagesCheck, StringComparison.Ordinal) == true).ToArray();
+            if (verdict.TryGetProperty("ok", out var ok) && (ok.ValueKind == JsonValueKind.True || failing.Length == parked.Length && parked.Length > 0))
             {
-                run.Print("  invariants: ok (GET /api/invariants)");
+                run.Print(parked.Length == 0
+                    ? "  invariants: ok (GET /api/invariants)"
+                    : $"  invariants: ok (GET /api/invariants) but for messages waiting for an operator: {string.Join("; ", parked.Select(c => $"{c.Name}: {c.Detail}"))}");
                 return;
             }
             if (DateTime.UtcNow > deadline)
             {
-                var failing = verdict.TryGetProperty("checks", out var checks) && checks.ValueKind == JsonValueKind.Array
-                    ? checks.EnumerateArray().Where(c => c.TryGetProperty("ok", out var o) && o.ValueKind == JsonValueKind.False)
-                        .Select(c => $"{Text(c, "name")}: {Text(c, "detail")}").ToArray()
-                    : [];
-                run.Differ($"invariant: GET /api/invariants expected ok, actual not ok for 30 s: {string.Join("; ", failing)}");
+                run.Differ($"invariant: GET /api/invariants expected ok, actual not ok for 30 s: {string.Join("; ", failing.Select(c => $"{c.Name}: {c.Detail}"))}");
                 return;
             }
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
     }
+
+    const string ParkedMessagesCheck = ".error-queues-nothing-parked";
 
     async Task<decimal?> BalanceAsync(Run run, string account, CancellationToken cancellationToken) =>
         await gateway.FindAsync($"/api/accounts/{run.IdOf(account)}", cancellationToken) is { } view ? view.GetProperty("balance").GetDecimal() : null;

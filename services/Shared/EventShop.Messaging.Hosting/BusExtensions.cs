@@ -90,7 +90,8 @@ public static class BusExtensions
         builder.Services.AddHostedService(provider => new ErrorQueueRedeliverer(receiveQueues, provider.GetRequiredService<ErrorQueueCensus>(), provider.GetRequiredService<IOptions<ErrorQueueRedeliveryOptions>>(),
             settings, provider, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ErrorQueueRedeliverer>>()));
         builder.Services.AddHostedService(provider => new ReceiveEndpointWatchdog(provider.GetRequiredService<IBusControl>(), settings,
-            provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ReceiveEndpointWatchdog>>()));
+            provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ReceiveEndpointWatchdog>>(),
+            provider.GetService<EventShop.Messaging.Outbox.PublishStall>()));
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("MassTransit").AddSource("EventShop.Messaging"));
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("MassTransit").AddMeter(MessagingMetrics.MeterName));
 

@@ -1,3 +1,4 @@
+using EventShop.Messaging.Outbox;
 using System.Net.Sockets;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
@@ -29,7 +30,8 @@ public sealed class ReceiveEndpointWatchdog(
     IBusControl bus,
     RabbitMqSettings settings,
     IHostApplicationLifetime lifetime,
-    ILogger<ReceiveEndpointWatchdog> logger) : BackgroundService
+    ILogger<ReceiveEndpointWatchdog> logger,
+    PublishStall? stall = null) : BackgroundService
 {
     /// <summary>EX_SOFTWARE: an internal error the process cannot recover from by itself.</summary>
     public const int ExitCode = 70;
@@ -52,6 +54,14 @@ public sealed class ReceiveEndpointWatchdog(
         {
             var health = bus.CheckHealth();
             var down = DownEndpoints(health);
+            if (stall?.Duration >= budget && await BrokerReachableAsync(stoppingToken))
+            {
+                logger.LogCritical(
+                    "Every publish of the outbox relay has timed out for {Stall} while the broker accepts connections; ending the service (exit code {ExitCode}) for its supervisor to start it anew",
+                    stall.Duration, ExitCode);
+                EndService();
+                return;
+            }
             if (down.Count == 0 || !await BrokerReachableAsync(stoppingToken))
             {
                 // Nothing down, or the broker is away: MassTransit's own reconnects are the cure, no budget is spent.
@@ -72,10 +82,15 @@ public sealed class ReceiveEndpointWatchdog(
             logger.LogCritical(
                 "Receive endpoints {Endpoints} have been down for {Budget} while the broker accepts connections; ending the service (exit code {ExitCode}) for its supervisor to start it anew",
                 string.Join(", ", stuck.Select(name => $"{name} ({health.Endpoints[name].Description})")), budget, ExitCode);
-            System.Environment.ExitCode = ExitCode;
-            lifetime.StopApplication();
+            EndService();
             return;
         }
+    }
+
+    void EndService()
+    {
+        System.Environment.ExitCode = ExitCode;
+        lifetime.StopApplication();
     }
 
     List<string> DownEndpoints(BusHealthResult health)

@@ -20,6 +20,7 @@ public static class MessagingServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<PublishStall>();
         services.Configure<OutboxRelayOptions>(configuration.GetSection(OutboxRelayOptions.Section));
         // One per message and per request: the consumer, the inbox filter and the saga repository share it.
         services.AddScoped(provider => new UnitOfWork(provider.GetRequiredService<TDbContext>(),

@@ -23,6 +23,7 @@ public sealed class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopeFactory,
     IBusControl bus,
     OutboxSignal signal,
+    PublishStall stall,
     IOptions<OutboxRelayOptions> options,
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
@@ -310,6 +311,7 @@ public sealed class OutboxRelay<TDbContext>(
             // that was in flight when the broker died pending for ever, and one such publish used to stop this relay, and
             // with it every reply of the service, for good (the broker kill -9 finding of issue 22, ADR 0008).
             await PublishRowAsync(row, publishTimeout.Token).WaitAsync(_options.PublishTimeout, cancellationToken);
+            stall.Confirmed();
             return true;
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -317,6 +319,7 @@ public sealed class OutboxRelay<TDbContext>(
             activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
             if (exception is TimeoutException or OperationCanceledException)
             {
+                stall.TimedOut();
                 logger.LogWarning("Outbox message {MessageId} ({MessageType}) not confirmed within {Timeout}, attempt {Attempt}; its row stays and is sent again",
                     row.MessageId, row.MessageType, _options.PublishTimeout, row.Attempts + 1);
             }
