@@ -48,6 +48,8 @@ public sealed class When_a_step_times_out : IAsyncLifetime
     public async Task When_points_accrual_times_out_Should_reverse_points_then_credit_then_refund()
     {
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await _saga.InStateAsync(m => m.Crediting);
         await _saga.PublishAsync(new MerchantCredited(_saga.OrderId, "shop", 25.50m));
@@ -69,6 +71,8 @@ public sealed class When_a_step_times_out : IAsyncLifetime
     public async Task When_the_credit_times_out_Should_reverse_it_sending_the_reversal_again_until_it_is_answered()
     {
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await TimeOutCurrentStepAsync(await _saga.InStateAsync(m => m.Crediting));
 
@@ -89,6 +93,8 @@ public sealed class When_a_step_times_out : IAsyncLifetime
     public async Task When_the_points_reversal_times_out_Should_send_it_again()
     {
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await _saga.InStateAsync(m => m.Crediting);
         await _saga.PublishAsync(new MerchantCredited(_saga.OrderId, "shop", 25.50m));

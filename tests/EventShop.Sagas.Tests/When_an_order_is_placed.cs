@@ -86,6 +86,8 @@ public sealed class When_the_merchant_cannot_be_credited : IAsyncLifetime
     {
         await _saga.InitializeAsync();
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await _saga.InStateAsync(m => m.Crediting);
         await _saga.PublishAsync(new MerchantCreditRejected(_saga.OrderId, "shop", RejectionReasons.AccountFrozen));
@@ -121,6 +123,8 @@ public sealed class When_points_accrual_fails : IAsyncLifetime
     {
         await _saga.InitializeAsync();
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await _saga.InStateAsync(m => m.Crediting);
         await _saga.PublishAsync(new MerchantCredited(_saga.OrderId, "shop", 25.50m));

@@ -21,6 +21,8 @@ public sealed class When_orders_asks_again_for_a_pending_order : IAsyncLifetime
     public async Task When_the_order_completed_Should_announce_the_completion_again()
     {
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await _saga.InStateAsync(m => m.Crediting);
         await _saga.PublishAsync(new MerchantCredited(_saga.OrderId, "shop", 25.50m));
@@ -58,6 +60,8 @@ public sealed class When_orders_asks_again_for_a_pending_order : IAsyncLifetime
     public async Task When_the_saga_is_in_flight_Should_ignore_it()
     {
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         var crediting = await _saga.InStateAsync(m => m.Crediting);
         var token = crediting.StepToken;
@@ -81,6 +85,8 @@ public sealed class When_orders_asks_again_for_a_pending_order : IAsyncLifetime
     public async Task When_a_compensation_failed_Should_announce_nothing()
     {
         await _saga.SubmitAsync();
+        // The reply only after the saga exists: one published first finds no saga and is dropped (a CI run saw it).
+        await _saga.InStateAsync(m => m.Debiting);
         await _saga.PublishAsync(new CustomerDebited(_saga.OrderId, "alice", 25.50m));
         await _saga.InStateAsync(m => m.Crediting);
         await _saga.PublishAsync(new MerchantCreditRejected(_saga.OrderId, "shop", RejectionReasons.AccountFrozen));
