@@ -106,28 +106,22 @@ public sealed class NetworkPartitionTests(PartitionedAccountsSystem system, ITes
     static readonly TimeSpan PartitionLength = TimeSpan.FromSeconds(25);
 
     [Fact]
-    public async Task When_Accounts_is_partitioned_from_the_broker_under_load_Should_end_every_accepted_order_and_keep_the_books_exact()
-    {
-        var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: "brokerpart");
-        await batch.OpenAccountsAsync();
-
-        await batch.SubmitWhileAsync(minimumOrders: 30, unitPrice: 7.50m, disruption: () => PartitionAsync(system.BrokerNode.Port));
-
-        var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
-        output.WriteLine($"[fault battery] Accounts partitioned from the broker {PartitionLength.TotalSeconds:0} s: {batch.Accepted} orders " +
-            $"({Outcomes(batch)}) all terminal {settledAfter.TotalSeconds:F1} s after the heal{SupervisorRestarts()}");
-    }
+    public Task When_Accounts_is_partitioned_from_the_broker_under_load_Should_end_every_accepted_order_and_keep_the_books_exact() =>
+        PartitionUnderLoadAsync("the broker", "brokerpart", system.BrokerNode.Port);
 
     [Fact]
-    public async Task When_Accounts_is_partitioned_from_its_database_under_load_Should_end_every_accepted_order_and_keep_the_books_exact()
+    public Task When_Accounts_is_partitioned_from_its_database_under_load_Should_end_every_accepted_order_and_keep_the_books_exact() =>
+        PartitionUnderLoadAsync("its database", "dbpart", system.DatabaseNode.Port);
+
+    async Task PartitionUnderLoadAsync(string from, string prefix, int port)
     {
-        var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: "dbpart");
+        var batch = new OrderBatch(system, customerCount: 3, customerBalance: 100m, prefix: prefix);
         await batch.OpenAccountsAsync();
 
-        await batch.SubmitWhileAsync(minimumOrders: 30, unitPrice: 7.50m, disruption: () => PartitionAsync(system.DatabaseNode.Port));
+        await batch.SubmitWhileAsync(minimumOrders: 30, unitPrice: 7.50m, disruption: () => PartitionAsync(port));
 
         var settledAfter = await batch.AssertSettledAsync(TimeSpan.FromSeconds(120));
-        output.WriteLine($"[fault battery] Accounts partitioned from its database {PartitionLength.TotalSeconds:0} s: {batch.Accepted} orders " +
+        output.WriteLine($"[fault battery] Accounts partitioned from {from} {PartitionLength.TotalSeconds:0} s: {batch.Accepted} orders " +
             $"({Outcomes(batch)}) all terminal {settledAfter.TotalSeconds:F1} s after the heal{SupervisorRestarts()}");
     }
 
