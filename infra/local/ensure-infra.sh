@@ -3,7 +3,7 @@
 # the broker's vhost and users, one database per service with its roles. Safe to run any number of times.
 # Records what it had to start ("started <what>" lines in $EVENTSHOP_STARTED_INFRA, by default .run/started-infra), so the
 # caller can stop exactly those: a broker or database that was already running stays up. Installs jq too when it is
-# missing (the README's examples use it), and faketime (a battery test runs a saga host with a skewed clock).
+# missing (the README's examples use it), and faketime (tests run a saga host or a PostgreSQL with a skewed clock).
 #
 # No password is committed (ADR 0020): each identity's password is generated on first use into $EVENTSHOP_SECRETS_DIR
 # (by default .run/secrets, git-ignored, mode 700) and set on the server on every run, so the file and the server agree.
@@ -60,7 +60,7 @@ install_missing() {
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   # infra/eventshop generates the development token issuer's key pair with it.
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-  # The clock-skew battery test runs a saga host under its libfaketime (LD_PRELOAD).
+  # The clock-skew battery test runs a saga host, and OutboxRelayClockTests a private PostgreSQL, under its libfaketime (LD_PRELOAD).
   command -v faketime >/dev/null 2>&1 || missing+=(faketime)
   # The network partition battery tests run a service in a network namespace (ip netns) and cut it off with nftables.
   command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)

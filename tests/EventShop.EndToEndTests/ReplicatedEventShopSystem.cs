@@ -11,9 +11,6 @@ namespace EventShop.EndToEndTests;
 /// </summary>
 public sealed class ReplicatedEventShopSystem : EventShopSystem
 {
-    /// <summary>Debian's faketime package (installed by infra/local/ensure-infra.sh).</summary>
-    public const string LibFakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
     /// <summary>The saga host whose clock the skew test moves.</summary>
     public static readonly string SkewedSagaHost = ProcessName("sagas", 2);
 
@@ -24,8 +21,6 @@ public sealed class ReplicatedEventShopSystem : EventShopSystem
     /// <summary>Longer than the suite's 8 s: the race test stages a step's reply and its timeout by hand before the real one fires.</summary>
     protected override TimeSpan StepTimeout => TimeSpan.FromSeconds(20);
 
-    public static bool FakeTimeInstalled => File.Exists(LibFakeTime);
-
     public override async Task InitializeAsync()
     {
         await File.WriteAllTextAsync(_skewFile, "+0s\n");
@@ -34,9 +29,9 @@ public sealed class ReplicatedEventShopSystem : EventShopSystem
 
     protected override IEnumerable<KeyValuePair<string, string>> ReplicaEnvironment(string service, int replica)
     {
-        if (ProcessName(service, replica) != SkewedSagaHost || !FakeTimeInstalled)
+        if (ProcessName(service, replica) != SkewedSagaHost || !FakeTime.Installed)
             yield break;
-        yield return new("LD_PRELOAD", LibFakeTime);
+        yield return new("LD_PRELOAD", FakeTime.Library);
         yield return new("FAKETIME_TIMESTAMP_FILE", _skewFile);
         // Timers, Stopwatch and the runtime's waits run on the monotonic clock: only the wall clock is skewed, as with a bad NTP.
         yield return new("DONT_FAKE_MONOTONIC", "1");
@@ -45,7 +40,7 @@ public sealed class ReplicatedEventShopSystem : EventShopSystem
     /// <summary>Restarts the skewed saga host with its wall clock <paramref name="offset"/> away from the real one.</summary>
     public async Task SkewSagaHostAsync(TimeSpan offset)
     {
-        await File.WriteAllTextAsync(_skewFile, $"{(offset < TimeSpan.Zero ? "-" : "+")}{Math.Abs((long)offset.TotalSeconds)}s\n");
+        await File.WriteAllTextAsync(_skewFile, FakeTime.Offset(offset) + "\n");
         await RestartAsync(SkewedSagaHost);
     }
 

@@ -18,7 +18,7 @@ public sealed class SkewedSagaClockTests(ReplicatedEventShopSystem system, ITest
     [InlineData(-30)]
     public async Task When_a_saga_host_clock_is_skewed_Should_complete_every_order_and_time_none_out(int skewSeconds)
     {
-        Assert.True(ReplicatedEventShopSystem.FakeTimeInstalled, $"{ReplicatedEventShopSystem.LibFakeTime} is missing: apt-get install faketime (infra/local/ensure-infra.sh installs it)");
+        Assert.True(FakeTime.Installed, FakeTime.MissingMessage);
         var skew = TimeSpan.FromSeconds(skewSeconds);
         var started = Stopwatch.StartNew();
         await system.SkewSagaHostAsync(skew);

@@ -32,6 +32,14 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
 
     string ListenAddresses => ReachableFrom is null ? "127.0.0.1" : $"127.0.0.1,{ReachableFrom.HostAddress}";
 
+    /// <summary>
+    /// Run the server with its wall clock this far from the host's (libfaketime), so its now() and every time it stamps
+    /// differ from the test process's: for a test of code that must compare those times on the database's clock.
+    /// The backends that run the queries have it; some of the postmaster's own log lines show the real time (libfaketime
+    /// does not skew while the postmaster waits in select, where its signal handlers run), so check it with <c>SELECT now()</c>.
+    /// </summary>
+    public TimeSpan? ClockOffset { get; init; }
+
     public DatabaseEndpoint Endpoint => new("127.0.0.1", Port, _superuser, "unused-trust-auth");
 
     string DataDirectory => Path.Combine(_directory, "data");
@@ -58,6 +66,8 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
     /// <summary>Creates and starts the server; if it cannot, removes whatever part of it did start.</summary>
     public async Task StartAsync()
     {
+        if (ClockOffset is not null && !FakeTime.Installed)
+            throw new InvalidOperationException(FakeTime.MissingMessage);
         try
         {
             Directory.CreateDirectory(_directory);
@@ -79,8 +89,17 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
 
     // fsync off: this server's data only has to survive a crash of PostgreSQL, not of the machine. Many connections:
     // six services with their pools reconnect at once after a restart.
-    public Task StartServerAsync() => AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_directory, "server.log"),
+    public Task StartServerAsync() => AsPostgresAsync("pg_ctl", ClockEnvironment(), "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_directory, "server.log"),
         "-o", $"-p {Port} -k {_directory} -c listen_addresses={ListenAddresses} -c max_connections=300 -c fsync=off", "start");
+
+    /// <summary>
+    /// pg_ctl passes its environment to the postmaster, which forks every backend: all of them read the skewed clock. pg_ctl
+    /// itself too, as it compares the postmaster's start time with its own while it waits. Timers and waits run on the
+    /// monotonic clock, left alone: only the wall clock is off, as with a bad NTP.
+    /// </summary>
+    string[] ClockEnvironment() => ClockOffset is { } offset
+        ? [$"LD_PRELOAD={FakeTime.Library}", $"FAKETIME={FakeTime.Offset(offset)}", "DONT_FAKE_MONOTONIC=1"]
+        : [];
 
     public async ValueTask DisposeAsync()
     {
@@ -97,8 +116,11 @@ public sealed class PrivatePostgresNode : IAsyncDisposable
         catch (IOException) { /* left in the temp folder */ }
     }
 
-    static Task AsPostgresAsync(string binary, params string[] arguments) =>
-        RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(BinDirectory, binary), .. arguments]);
+    static Task AsPostgresAsync(string binary, params string[] arguments) => AsPostgresAsync(binary, [], arguments);
+
+    // The environment is set by env after runuser: only the server's own processes get it, not runuser (running as root).
+    static Task AsPostgresAsync(string binary, string[] environment, params string[] arguments) =>
+        RunAsync("runuser", ["-u", "postgres", "--", "env", .. environment, Path.Combine(BinDirectory, binary), .. arguments]);
 
     static async Task RunAsync(string file, params string[] arguments)
     {
