@@ -11,11 +11,11 @@ public sealed class FaultToleranceTests(EventShopSystem system, ITestOutputHelpe
     readonly ShopClient _shop = new(system);
 
     [Theory]
-    [InlineData("orders", 1)]
-    [InlineData("accounts", 1)]
-    [InlineData("points", 1)]
+    [InlineData("orders", 3)]
+    [InlineData("accounts", 3)]
+    [InlineData("points", 3)]
     [InlineData("sagas", 1)]
-    [InlineData("gateway", 1)]
+    [InlineData("gateway", 3)]
     [InlineData("sagas", 3)]
     public async Task When_a_service_is_killed_mid_batch_Should_settle_every_order_and_conserve_money(string victim, int kills)
     {

@@ -23,7 +23,7 @@ public static class Settlement
         var waited = Stopwatch.StartNew();
         await EventuallyAsync(async () => await Invariants.ScalarAsync(system.ConnectionString("Orders"),
             """SELECT count(*) FROM orders.orders WHERE "Status" NOT IN ('Completed', 'Cancelled')""") == 0, waited,
-            "orders still not Completed or Cancelled");
+            "orders still not Completed or Cancelled", () => StuckOrderReport.DescribeAsync(system));
         await EventuallyAsync(async () => await Invariants.PendingOutboxMessagesAsync(system) == 0, waited, "outboxes did not drain");
         Assert.Equal(0, await Invariants.ContradictoryLedgerEntriesAsync(system));
 
@@ -62,11 +62,12 @@ public static class Settlement
     static string Describe<T>(IReadOnlyDictionary<string, T> queues) =>
         string.Join(", ", queues.OrderBy(q => q.Key, StringComparer.Ordinal).Select(q => $"{q.Key} {q.Value?.ToString() ?? "any"}"));
 
-    static async Task EventuallyAsync(Func<Task<bool>> condition, Stopwatch waited, string because)
+    static async Task EventuallyAsync(Func<Task<bool>> condition, Stopwatch waited, string because, Func<Task<string>>? explain = null)
     {
         while (!await condition())
         {
-            Assert.True(waited.Elapsed < SettleTimeout, $"{because} after {waited.Elapsed.TotalSeconds:F0} s");
+            if (waited.Elapsed >= SettleTimeout)
+                Assert.Fail($"{because} after {waited.Elapsed.TotalSeconds:F0} s" + (explain is null ? "" : $"\n{await explain()}"));
             await Task.Delay(250);
         }
     }

@@ -80,7 +80,7 @@ public sealed class ShopClient(EventShopSystem system)
             if (order?.Status is "Completed" or "Cancelled")
                 return order;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"order {orderId} still Pending after {timeout}\n{system.Diagnostics()}");
+                throw new TimeoutException($"order {orderId} still Pending after {timeout}\n{await StuckOrderReport.DescribeAsync(system)}");
         }
     }
 

@@ -33,8 +33,14 @@ public sealed class ReceiveEndpointWatchdog(
     ILogger<ReceiveEndpointWatchdog> logger,
     PublishStall? stall = null) : BackgroundService
 {
-    /// <summary>EX_SOFTWARE: an internal error the process cannot recover from by itself.</summary>
+    /// <summary>EX_SOFTWARE: a receive endpoint stayed down, an internal error the process cannot recover from by itself.</summary>
     public const int ExitCode = 70;
+
+    /// <summary>
+    /// EX_IOERR: every publish of the outbox relay timed out. Its own code, so that a supervisor (and an operator reading its
+    /// restarts) tells a stalled publishing channel from an endpoint that would not come back.
+    /// </summary>
+    public const int PublishStallExitCode = 74;
 
     static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
     static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
@@ -58,8 +64,8 @@ public sealed class ReceiveEndpointWatchdog(
             {
                 logger.LogCritical(
                     "Every publish of the outbox relay has timed out for {Stall} while the broker accepts connections; ending the service (exit code {ExitCode}) for its supervisor to start it anew",
-                    stall.Duration, ExitCode);
-                EndService();
+                    stall.Duration, PublishStallExitCode);
+                EndService(PublishStallExitCode);
                 return;
             }
             if (down.Count == 0 || !await BrokerReachableAsync(stoppingToken))
@@ -82,14 +88,14 @@ public sealed class ReceiveEndpointWatchdog(
             logger.LogCritical(
                 "Receive endpoints {Endpoints} have been down for {Budget} while the broker accepts connections; ending the service (exit code {ExitCode}) for its supervisor to start it anew",
                 string.Join(", ", stuck.Select(name => $"{name} ({health.Endpoints[name].Description})")), budget, ExitCode);
-            EndService();
+            EndService(ExitCode);
             return;
         }
     }
 
-    void EndService()
+    void EndService(int exitCode)
     {
-        System.Environment.ExitCode = ExitCode;
+        System.Environment.ExitCode = exitCode;
         lifetime.StopApplication();
     }
 

@@ -13,21 +13,19 @@ public static class StreamLimits
     public static IHostApplicationBuilder AddStreamLimits(this IHostApplicationBuilder builder)
     {
         var settings = builder.Configuration.GetSection(RateLimitingSettings.Section).Get<RateLimitingSettings>() ?? new RateLimitingSettings();
-        builder.Services.AddSingleton(PartitionedRateLimiter.Create<string, string>(caller =>
-            RateLimitPartition.GetConcurrencyLimiter(caller, _ => new ConcurrencyLimiterOptions
-            {
-                PermitLimit = settings.ConcurrentStreamsPerCaller,
-                QueueLimit = 0,
-            })));
+        var perCaller = settings.ConcurrentStreamsPerCaller;
+        builder.Services.AddSingleton(new OpenStreams(perCaller, PartitionedRateLimiter.Create<string, string>(caller =>
+            RateLimitPartition.GetConcurrencyLimiter(caller, _ => new ConcurrencyLimiterOptions { PermitLimit = perCaller, QueueLimit = 0 }))));
         return builder;
     }
+
+    /// <summary>The limit as configured once at start, and the limiter that enforces it per caller.</summary>
+    sealed record OpenStreams(int PerCaller, PartitionedRateLimiter<string> Limiter);
 
     /// <summary>Call after authentication and authorization: the caller is the token's subject, a refused caller never counts.</summary>
     public static IApplicationBuilder UseStreamLimits(this IApplicationBuilder app)
     {
-        var limiter = app.ApplicationServices.GetRequiredService<PartitionedRateLimiter<string>>();
-        var settings = app.ApplicationServices.GetRequiredService<IConfiguration>().GetSection(RateLimitingSettings.Section)
-            .Get<RateLimitingSettings>() ?? new RateLimitingSettings();
+        var (perCaller, limiter) = app.ApplicationServices.GetRequiredService<OpenStreams>();
         return app.Use(async (context, next) =>
         {
             if (!HoldsOpen(context.Request))
@@ -39,11 +37,11 @@ public static class StreamLimits
             if (!lease.IsAcquired)
             {
                 GatewayRateLimiting.Logger(context).LogWarning("Stream limit hit by {Caller} on {Path}: {Limit} already open",
-                    GatewayRateLimiting.CallerOf(context), context.Request.Path, settings.ConcurrentStreamsPerCaller);
+                    GatewayRateLimiting.CallerOf(context), context.Request.Path, perCaller);
                 // One of the open ones may end any moment (a long-poll lasts at most a minute): worth asking again soon.
                 context.Response.Headers.RetryAfter = "1";
                 await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many open streams",
-                    detail: $"At most {settings.ConcurrentStreamsPerCaller} event streams and long-polls may be open at once per caller. "
+                    detail: $"At most {perCaller} event streams and long-polls may be open at once per caller. "
                         + "Close one, or poll.").ExecuteAsync(context);
                 return;
             }
