@@ -48,7 +48,7 @@ public sealed class Workload(string merchantId, IReadOnlyList<string> fundedCust
 }
 
 /// <summary>Runs one load phase and follows every order it submitted to its terminal status.</summary>
-public sealed class LoadPhase(ShopApi api, Workload workload, string operatorId, BenchOptions options)
+public sealed class LoadPhase(ShopApi api, Workload workload, BenchOptions options)
 {
     readonly ConcurrentQueue<OrderSample> _samples = new();
     readonly ConcurrentQueue<double> _latenciesThisSecond = new();
@@ -137,7 +137,7 @@ public sealed class LoadPhase(ShopApi api, Workload workload, string operatorId,
             }
 
             sample.OrderId = orderId;
-            var order = await api.FollowToTerminalAsync(operatorId, orderId.Value, drainDeadline, CancellationToken.None);
+            var order = await api.FollowToTerminalAsync(customerId, orderId.Value, drainDeadline, CancellationToken.None);
             sample.Status = order.Status;
             if (order.Status == "Pending")
                 return;

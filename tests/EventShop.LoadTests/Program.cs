@@ -39,7 +39,7 @@ var warmUpSamples = new List<OrderSample>();
 if (options.WarmUp > TimeSpan.Zero)
 {
     Console.WriteLine($"warming up for {options.WarmUp.TotalSeconds:0} s (not measured)");
-    var warmUp = new LoadPhase(api, workload, operatorId, options);
+    var warmUp = new LoadPhase(api, workload, options);
     // Full concurrency: the services reach their optimised (tier-1) code sooner than under a light load.
     await warmUp.RunMaxAsync(options.MaxConcurrency, options.WarmUp, int.MaxValue, name: "warm");
     warmUpSamples.AddRange(warmUp.Samples);
@@ -54,7 +54,7 @@ foreach (var name in options.Phases)
 {
     var before = await counters.ReadAsync();
     var cpuBefore = CpuUsage.Read(options.PidDirectory);
-    var phase = new LoadPhase(api, workload, operatorId, options);
+    var phase = new LoadPhase(api, workload, options);
     string load;
     if (name == "max")
     {

@@ -71,14 +71,27 @@ public sealed class ShopApi : IDisposable
         return (accepted.GetProperty("orderId").GetGuid(), null);
     }
 
-    /// <summary>Long-polls until the order is no longer Pending or <paramref name="deadline"/> passes (then returns it still Pending).</summary>
-    public async Task<OrderView> FollowToTerminalAsync(string operatorId, Guid orderId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Long-polls as <paramref name="subject"/> (the customer, as a client app does) until the order is no longer Pending or
+    /// <paramref name="deadline"/> passes (then returns it still Pending). The gateway lets one caller hold only a few
+    /// long-polls open at once (429 with Retry-After): a customer with more orders in flight waits and asks again, as a client must.
+    /// </summary>
+    public async Task<OrderView> FollowToTerminalAsync(string subject, Guid orderId, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         while (true)
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
             var wait = (int)Math.Clamp(Math.Ceiling(remaining.TotalSeconds), 0, LongPollSeconds);
-            var order = await GetAsync<OrderView>($"/api/orders/{orderId}?waitForCompletion={wait}", operatorId, cancellationToken);
+            using var request = Request(HttpMethod.Get, $"/api/orders/{orderId}?waitForCompletion={wait}", subject);
+            using var response = await _http.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests && wait > 0)
+            {
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken);
+                continue;
+            }
+            if (!response.IsSuccessStatusCode)
+                throw new HttpRequestException($"GET /api/orders/{orderId}: {(int)response.StatusCode}", null, response.StatusCode);
+            var order = (await response.Content.ReadFromJsonAsync<OrderView>(JsonOptions, cancellationToken))!;
             if (order.Status != "Pending" || wait == 0)
                 return order;
         }

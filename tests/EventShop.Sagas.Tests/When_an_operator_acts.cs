@@ -171,6 +171,71 @@ public sealed class When_an_operator_acts : IAsyncLifetime
             () => _saga.PublishedCount<ReverseMerchantCredit>() == OrderStateMachineHarness.MaxCompensationAttempts + 1, "the credit reversal sent once more");
     }
 
+    // The attempts of a compensation run out when no reply came in time, not when the compensation failed: its service may
+    // answer later (restarted under a backlog, its command redelivered from an error queue). That reply finishes the saga's
+    // work as it would have in the compensating state, and nothing is left for an operator.
+
+    [Fact]
+    public async Task When_the_refund_that_gave_up_is_answered_late_Should_cancel_without_an_operator()
+    {
+        var failed = await CompensationFailedAsync();
+        Assert.Equal("Refunding", failed.FailedCompensation);
+
+        await _saga.PublishAsync(new CustomerRefunded(OrderId, "alice", 0m));
+
+        var saga = await _saga.InStateAsync(m => m.Cancelled);
+        Assert.Null(saga.CompensationFailure);
+        Assert.Null(saga.FailedCompensation);
+        Assert.True(await _saga.Harness.Published.Any<OrderCancelled>(x =>
+            x.Context.Message.OrderId == OrderId && x.Context.Message.Reason == "Customer debit timed out"));
+        Assert.Equal(OrderStateMachineHarness.MaxCompensationAttempts, _saga.PublishedCount<RefundCustomer>());
+    }
+
+    [Fact]
+    public async Task When_the_points_reversal_that_gave_up_is_answered_late_Should_go_on_to_reverse_the_credit()
+    {
+        await ReversingPointsAsync();
+        await TimeOutEveryAttemptAsync<ReversePointsAccrual>(m => m.ReversingPoints);
+        await _saga.InStateAsync(m => m.CompensationFailed);
+
+        await _saga.PublishAsync(new PointsAccrualReversed(OrderId, "alice", 25));
+
+        var saga = await _saga.InStateAsync(m => m.ReversingCredit);
+        Assert.Null(saga.CompensationFailure);
+        Assert.Equal(1, saga.StepAttempts);
+        await OrderStateMachineHarness.WaitUntilAsync(() => _saga.PublishedCount<ReverseMerchantCredit>() == 1, "the credit reversal sent");
+    }
+
+    [Fact]
+    public async Task When_the_credit_reversal_that_gave_up_is_answered_late_Should_go_on_to_refund()
+    {
+        await ReversingPointsAsync();
+        await _saga.PublishAsync(new PointsAccrualReversed(OrderId, "alice", 25));
+        await TimeOutEveryAttemptAsync<ReverseMerchantCredit>(m => m.ReversingCredit);
+        await _saga.InStateAsync(m => m.CompensationFailed);
+
+        await _saga.PublishAsync(new MerchantCreditReversed(OrderId, "shop", 25.50m));
+
+        await _saga.InStateAsync(m => m.Refunding);
+        await OrderStateMachineHarness.WaitUntilAsync(() => _saga.PublishedCount<RefundCustomer>() == 1, "the refund sent");
+    }
+
+    [Fact]
+    public async Task When_a_saga_that_gave_up_on_the_refund_gets_a_reply_to_an_earlier_compensation_Should_still_wait_for_an_operator()
+    {
+        await CompensationFailedAsync();
+
+        // A duplicate of an earlier step's undo says nothing about the refund the saga gave up on.
+        await _saga.PublishAsync(new MerchantCreditReversed(OrderId, "shop", 25.50m));
+        await _saga.PublishAsync(new PointsAccrualReversed(OrderId, "alice", 25));
+        await _saga.SettleAsync();
+
+        var saga = await _saga.InStateAsync(m => m.CompensationFailed);
+        Assert.Equal("Refunding", saga.FailedCompensation);
+        Assert.NotNull(saga.CompensationFailure);
+        Assert.Equal(0, _saga.PublishedCount<OrderCancelled>());
+    }
+
     /// <summary>Lets every attempt of the compensation in progress time out, until the saga gives up.</summary>
     async Task TimeOutEveryAttemptAsync<TCommand>(Func<OrderStateMachine, State> compensating) where TCommand : class
     {

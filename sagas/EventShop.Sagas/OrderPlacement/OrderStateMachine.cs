@@ -120,35 +120,32 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             UndoUncertainStep(When(CancelRequested), FailureCodes.CancelledByOperator, _ => CancelledByOperatorReason, ReversePoints, ReversingPoints));
 
         During(ReversingPoints,
-            When(PointsAccrualReversed)
-                .Then(StartStep)
-                .Publish(context => ReverseCredit(context.Saga))
-                .TransitionTo(ReversingCredit),
+            PointsReversed(When(PointsAccrualReversed)),
             RetryCompensation("Points reversal", ReversePoints),
             RetryStepOnRequest(context => ReversePoints(context.Saga)));
 
         During(ReversingCredit,
-            When(MerchantCreditReversed)
-                .Then(StartStep)
-                .Publish(context => Refund(context.Saga))
-                .TransitionTo(Refunding),
+            CreditReversed(When(MerchantCreditReversed)),
             RetryCompensation("Merchant credit reversal", ReverseCredit),
             RetryStepOnRequest(context => ReverseCredit(context.Saga)));
 
         During(Refunding,
-            When(CustomerRefunded)
-                .Then(EndSaga)
-                .Publish(context => CancellationOf(context.Saga))
-                .TransitionTo(Cancelled),
+            Refunded(When(CustomerRefunded)),
             RetryCompensation("Customer refund", Refund),
             RetryStepOnRequest(context => Refund(context.Saga)));
 
-        // Only an operator moves a saga on from here: retrying sends the compensation that ran out of attempts once more,
-        // with a fresh budget, from the state it gave up in.
+        // An operator's retry sends the compensation that ran out of attempts once more, with a fresh budget, from the state
+        // it gave up in. Its reply may still arrive by itself: the attempts only ran out because no reply came in time (its
+        // service restarting under a backlog, its command waiting in an error queue for redelivery), and the compensation
+        // then did happen. That reply finishes what the saga gave up on, as it would have in the compensating state: a CI run
+        // left two orders Pending for good with their refunds made, the late CustomerRefunded ignored in CompensationFailed.
         During(CompensationFailed,
             ResumeCompensation(nameof(ReversingPoints), () => ReversingPoints, ReversePoints),
             ResumeCompensation(nameof(ReversingCredit), () => ReversingCredit, ReverseCredit),
-            ResumeCompensation(nameof(Refunding), () => Refunding, Refund));
+            ResumeCompensation(nameof(Refunding), () => Refunding, Refund),
+            PointsReversed(When(PointsAccrualReversed, GaveUpIn<PointsAccrualReversed>(nameof(ReversingPoints))).Then(LateReply)),
+            CreditReversed(When(MerchantCreditReversed, GaveUpIn<MerchantCreditReversed>(nameof(ReversingCredit))).Then(LateReply)),
+            Refunded(When(CustomerRefunded, GaveUpIn<CustomerRefunded>(nameof(Refunding))).Then(LateReply)));
 
         // Orders re-publishes OrderSubmitted for an order it still sees Pending past its budget: the outcome (or the
         // OrderSubmitted itself) may sit in an error queue. An ended saga answers with its outcome again; the consumers
@@ -249,6 +246,34 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             .Then(RetryStep)
             .Then(context => SagaMetrics.Retry(context.Saga.CurrentState, "operator"))
             .Publish(context => command(context));
+
+    // Each compensation's reply moves the saga to the next undo, or ends it Cancelled once the customer has been refunded.
+    EventActivityBinder<OrderState, PointsAccrualReversed> PointsReversed(EventActivityBinder<OrderState, PointsAccrualReversed> reply) =>
+        reply.Then(StartStep)
+            .Publish(context => ReverseCredit(context.Saga))
+            .TransitionTo(ReversingCredit);
+
+    EventActivityBinder<OrderState, MerchantCreditReversed> CreditReversed(EventActivityBinder<OrderState, MerchantCreditReversed> reply) =>
+        reply.Then(StartStep)
+            .Publish(context => Refund(context.Saga))
+            .TransitionTo(Refunding);
+
+    EventActivityBinder<OrderState, CustomerRefunded> Refunded(EventActivityBinder<OrderState, CustomerRefunded> reply) =>
+        reply.Then(EndSaga)
+            .Publish(context => CancellationOf(context.Saga))
+            .TransitionTo(Cancelled);
+
+    /// <summary>A reply to the compensation the saga gave up on in <paramref name="state"/>, not to an earlier one.</summary>
+    static StateMachineCondition<OrderState, T> GaveUpIn<T>(string state) where T : class =>
+        context => context.Saga.FailedCompensation == state;
+
+    /// <summary>The compensation that gave up has happened after all: nothing is left for an operator.</summary>
+    static void LateReply(BehaviorContext<OrderState> context)
+    {
+        SagaMetrics.LateCompensationReply(context.Saga.FailedCompensation!);
+        context.Saga.CompensationFailure = null;
+        context.Saga.FailedCompensation = null;
+    }
 
     /// <summary>An operator's retry of the compensation that gave up: back to its state with a fresh budget of attempts.</summary>
     EventActivityBinder<OrderState, RetrySagaStep> ResumeCompensation<TUndo>(string state, Func<State> compensating, Func<OrderState, TUndo> undo)

@@ -18,6 +18,9 @@ public static class SagaMetrics
     static readonly Counter<long> Retries = Meter.CreateCounter<long>("eventshop.saga.retries", "{command}",
         "Commands of a step or compensation sent again, by state and by whom (timeout or operator)");
 
+    static readonly Counter<long> LateCompensations = Meter.CreateCounter<long>("eventshop.saga.compensation.late_replies", "{saga}",
+        "Sagas in CompensationFailed finished by the late reply of the compensation they gave up on, by that compensation's state");
+
     public static void StepEnded(string state, TimeSpan duration) =>
         StepDuration.Record(Math.Max(0, duration.TotalSeconds), new KeyValuePair<string, object?>("eventshop.saga.state", state));
 
@@ -26,4 +29,7 @@ public static class SagaMetrics
 
     public static void Retry(string state, string by) =>
         Retries.Add(1, new KeyValuePair<string, object?>("eventshop.saga.state", state), new KeyValuePair<string, object?>("eventshop.saga.retried_by", by));
+
+    public static void LateCompensationReply(string state) =>
+        LateCompensations.Add(1, new KeyValuePair<string, object?>("eventshop.saga.state", state));
 }
