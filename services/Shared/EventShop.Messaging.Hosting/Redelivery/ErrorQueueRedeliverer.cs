@@ -40,6 +40,7 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
     readonly Dictionary<string, QueueWatch> _watches = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, long> _depths = new(StringComparer.Ordinal);
     IConnection? _connection;
+    IChannel? _depthChannel;
 
     public ErrorQueueRedeliverer(ReceiveQueues queues, ErrorQueueCensus census, IOptions<ErrorQueueRedeliveryOptions> options, RabbitMqSettings broker, IServiceProvider services,
         TimeProvider time, ILogger<ErrorQueueRedeliverer> logger)
@@ -224,18 +225,41 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
         }
     }
 
-    static async Task<uint> DepthAsync(IConnection connection, string queue, CancellationToken cancellationToken)
+    /// <summary>
+    /// The queue's depth from a passive declare, on one channel kept from pass to pass: opening and closing a channel for
+    /// each declare was most of this idle loop's cost (about 0.15 s of CPU a minute per service, 2026-12-03). A queue that
+    /// does not exist (yet) closes the channel; the next declare opens a new one.
+    /// </summary>
+    async Task<uint> DepthAsync(IConnection connection, string queue, CancellationToken cancellationToken)
     {
-        // A queue that does not exist closes its channel: one channel per declare keeps the connection usable.
-        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        if (_depthChannel is not { IsOpen: true })
+        {
+            await DropDepthChannelAsync();
+            _depthChannel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        }
         try
         {
-            return (await channel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
+            return (await _depthChannel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
         }
         catch (OperationInterruptedException)
         {
+            await DropDepthChannelAsync();
             return 0;
         }
+    }
+
+    async Task DropDepthChannelAsync()
+    {
+        if (_depthChannel is null)
+            return;
+        try
+        {
+            await _depthChannel.DisposeAsync();
+        }
+        catch (Exception exception) when (exception is AlreadyClosedException or OperationInterruptedException or IOException)
+        {
+        }
+        _depthChannel = null;
     }
 
     async Task<bool> DatabaseReachableAsync(CancellationToken cancellationToken)
@@ -261,6 +285,7 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
 
     async Task DropConnectionAsync()
     {
+        await DropDepthChannelAsync();
         if (_connection is null)
             return;
         try
