@@ -5,7 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -83,15 +82,14 @@ public static class BusExtensions
             });
         });
 
+        // The broker settings as this bus was configured with them: the redeliverer connects with them, the watchdog checks them.
+        builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(receiveQueues);
         builder.Services.AddSingleton<ErrorQueueCensus>();
         builder.Services.Configure<ErrorQueueRedeliveryOptions>(builder.Configuration.GetSection(ErrorQueueRedeliveryOptions.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddHostedService(provider => new ErrorQueueRedeliverer(receiveQueues, provider.GetRequiredService<ErrorQueueCensus>(), provider.GetRequiredService<IOptions<ErrorQueueRedeliveryOptions>>(),
-            settings, provider, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ErrorQueueRedeliverer>>()));
-        builder.Services.AddHostedService(provider => new ReceiveEndpointWatchdog(provider.GetRequiredService<IBusControl>(), settings,
-            provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ReceiveEndpointWatchdog>>(),
-            provider.GetService<EventShop.Messaging.Outbox.PublishStall>()));
+        builder.Services.AddHostedService<ErrorQueueRedeliverer>();
+        builder.Services.AddHostedService<ReceiveEndpointWatchdog>();
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("MassTransit").AddSource("EventShop.Messaging"));
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("MassTransit").AddMeter(MessagingMetrics.MeterName));
 
