@@ -250,16 +250,22 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
 
     async Task DropDepthChannelAsync()
     {
-        if (_depthChannel is null)
+        await DisposeQuietlyAsync(_depthChannel);
+        _depthChannel = null;
+    }
+
+    /// <summary>Closes a channel or connection that may be broken already: the broker's side is gone either way.</summary>
+    static async Task DisposeQuietlyAsync(IAsyncDisposable? resource)
+    {
+        if (resource is null)
             return;
         try
         {
-            await _depthChannel.DisposeAsync();
+            await resource.DisposeAsync();
         }
         catch (Exception exception) when (exception is AlreadyClosedException or OperationInterruptedException or IOException)
         {
         }
-        _depthChannel = null;
     }
 
     async Task<bool> DatabaseReachableAsync(CancellationToken cancellationToken)
@@ -286,15 +292,7 @@ public sealed partial class ErrorQueueRedeliverer : BackgroundService
     async Task DropConnectionAsync()
     {
         await DropDepthChannelAsync();
-        if (_connection is null)
-            return;
-        try
-        {
-            await _connection.DisposeAsync();
-        }
-        catch (Exception exception) when (exception is AlreadyClosedException or OperationInterruptedException or IOException)
-        {
-        }
+        await DisposeQuietlyAsync(_connection);
         _connection = null;
     }
 
